@@ -1,0 +1,201 @@
+//! The typed event stream every front end consumes.
+//!
+//! Serialised as JSONL, one object per line: `{"v":1,"type":…,"session_id":…,
+//! "seq":…,"ts":…, …payload}`. Additive changes keep `v`; breaking ones bump it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::backend::{BackendInfo, FinishReason};
+use crate::chat::{ToolCall, Usage};
+use crate::tools::ToolDetails;
+
+/// The schema version written into every event.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One event with its envelope.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub v: u32,
+    pub session_id: String,
+    pub seq: u64,
+    /// RFC 3339 UTC timestamp.
+    pub ts: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    SessionStarted {
+        kiln_version: String,
+        cwd: PathBuf,
+        backend: BackendInfo,
+        tools: Vec<String>,
+        limits: LimitsInfo,
+    },
+    UserMessage {
+        text: String,
+    },
+    TurnStarted {
+        turn: u32,
+        /// Messages in the request this turn sends.
+        messages: usize,
+    },
+    /// Streamed text, for live display. Not written to JSONL by default.
+    AssistantDelta {
+        turn: u32,
+        text: String,
+    },
+    /// Streamed reasoning, for live display. Not written to JSONL by default.
+    ReasoningDelta {
+        turn: u32,
+        text: String,
+    },
+    /// A tool call's name is known while its arguments still stream.
+    /// Not written to JSONL by default.
+    ToolCallStreaming {
+        turn: u32,
+        index: usize,
+        name: String,
+    },
+    /// The backend retries the request after a retryable failure.
+    BackendRetry {
+        turn: u32,
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+    /// The finished assistant message of a turn.
+    AssistantMessage {
+        turn: u32,
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reasoning: Option<String>,
+        tool_calls: Vec<ToolCall>,
+    },
+    ToolCallStarted {
+        turn: u32,
+        call_id: String,
+        name: String,
+        /// The raw argument text, exactly as the model sent it.
+        arguments: String,
+    },
+    ToolCallCompleted {
+        turn: u32,
+        call_id: String,
+        name: String,
+        ok: bool,
+        /// The error kind (`unknown_tool`, `invalid_json`, …) when not ok.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_kind: Option<String>,
+        /// The full output; the model may have seen a truncated version.
+        output: String,
+        /// Whether the model saw less than `output`.
+        truncated_for_model: bool,
+        #[serde(skip_serializing_if = "is_default_details")]
+        details: ToolDetails,
+        duration_ms: u64,
+    },
+    /// The same failing call was repeated; the model was told.
+    LoopGuard {
+        turn: u32,
+        name: String,
+        repeats: u32,
+    },
+    /// A request did not extend the previous one, so any prefix cache misses
+    /// from `at_message` on.
+    PrefixBroken {
+        turn: u32,
+        at_message: usize,
+        reason: String,
+    },
+    TurnCompleted {
+        turn: u32,
+        usage: Usage,
+        finish_reason: FinishReason,
+        duration_ms: u64,
+    },
+    /// A non-fatal problem worth showing.
+    Warning {
+        message: String,
+    },
+    SessionCompleted {
+        outcome: Outcome,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        final_answer: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        stats: SessionStats,
+    },
+}
+
+fn is_default_details(d: &ToolDetails) -> bool {
+    *d == ToolDetails::default()
+}
+
+impl EventKind {
+    /// Deltas are for live display; the JSONL log keeps finished items only.
+    pub fn is_delta(&self) -> bool {
+        matches!(
+            self,
+            EventKind::AssistantDelta { .. }
+                | EventKind::ReasoningDelta { .. }
+                | EventKind::ToolCallStreaming { .. }
+        )
+    }
+}
+
+/// The limits a session runs under, echoed at its start.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LimitsInfo {
+    pub max_turns: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+}
+
+/// How a session ended; maps one-to-one onto exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The model answered without calling a tool.
+    Done,
+    /// The model stopped without a usable answer (empty, cut off by the
+    /// length limit, filtered) or the loop guard gave up.
+    Failed,
+    TurnLimit,
+    TimeLimit,
+    TokenLimit,
+    BackendError,
+    Interrupted,
+}
+
+impl Outcome {
+    /// The exit code of `../shared/CONTRACT.md`.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Failed => 1,
+            Outcome::TurnLimit | Outcome::TimeLimit | Outcome::TokenLimit => 3,
+            Outcome::BackendError => 4,
+            Outcome::Interrupted => 130,
+        }
+    }
+}
+
+/// Totals of one session.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SessionStats {
+    pub turns: u32,
+    pub tool_calls: u32,
+    /// Failed tool calls by error kind.
+    pub tool_errors: BTreeMap<String, u32>,
+    pub loop_guard_hits: u32,
+    pub usage: Usage,
+    pub wall_ms: u64,
+}

@@ -1,0 +1,386 @@
+//! The agent loop: send the conversation, run the tool calls, repeat.
+//!
+//! A turn is one model request. The loop ends when the model answers without
+//! calling a tool, a limit is reached (turns, wall time, tokens), the backend
+//! fails for good, or the cancellation token fires. Nothing the model sends
+//! can make it panic: every bad call becomes a tool result.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::backend::{Backend, ChatRequest, Completion, Delta, FinishReason};
+use crate::chat::{Message, ToolCall, ToolSpec};
+use crate::tools::{ToolContext, ToolRegistry};
+
+use super::events::{EventKind, LimitsInfo, Outcome, SessionStats};
+use super::loop_guard::{LoopGuard, Verdict, repeat_notice};
+use super::prefix::PrefixTracker;
+use super::sink::Emitter;
+
+/// The budgets one task runs under.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_turns: u32,
+    pub timeout: Option<Duration>,
+    /// Total prompt + completion tokens across all turns.
+    pub max_tokens: Option<u64>,
+    /// Identical failing calls before the loop guard ends the session.
+    pub loop_guard_give_up: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_turns: 50,
+            timeout: None,
+            max_tokens: None,
+            loop_guard_give_up: 5,
+        }
+    }
+}
+
+/// How a task ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionEnd {
+    pub outcome: Outcome,
+    pub final_answer: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SessionEnd {
+    fn new(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            final_answer: None,
+            error: None,
+        }
+    }
+
+    fn error(outcome: Outcome, error: impl Into<String>) -> Self {
+        Self {
+            error: Some(error.into()),
+            ..Self::new(outcome)
+        }
+    }
+}
+
+/// What a session is made of.
+pub struct SessionParts {
+    pub backend: Arc<dyn Backend>,
+    pub tools: ToolRegistry,
+    pub system_prompt: String,
+    pub ctx: ToolContext,
+    pub limits: Limits,
+    pub emitter: Emitter,
+}
+
+pub struct Session {
+    backend: Arc<dyn Backend>,
+    tools: ToolRegistry,
+    /// Fixed for the whole session so the request prefix never changes.
+    specs: Vec<ToolSpec>,
+    messages: Vec<Message>,
+    ctx: ToolContext,
+    limits: Limits,
+    emitter: Emitter,
+    guard: LoopGuard,
+    prefix: PrefixTracker,
+    stats: SessionStats,
+}
+
+impl Session {
+    pub fn new(parts: SessionParts) -> Self {
+        let SessionParts {
+            backend,
+            tools,
+            system_prompt,
+            ctx,
+            limits,
+            emitter,
+        } = parts;
+        let specs = tools.specs();
+        let guard = LoopGuard::new(limits.loop_guard_give_up);
+        Self {
+            backend,
+            tools,
+            specs,
+            messages: vec![Message::System {
+                content: system_prompt,
+            }],
+            ctx,
+            limits,
+            emitter,
+            guard,
+            prefix: PrefixTracker::default(),
+            stats: SessionStats::default(),
+        }
+    }
+
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// Emits `session_started`; call once before the first task.
+    pub fn start(&mut self) {
+        let kind = EventKind::SessionStarted {
+            kiln_version: env!("CARGO_PKG_VERSION").to_string(),
+            cwd: self.ctx.workspace.root().to_path_buf(),
+            backend: self.backend.info(),
+            tools: self.specs.iter().map(|s| s.name.clone()).collect(),
+            limits: LimitsInfo {
+                max_turns: self.limits.max_turns,
+                timeout_secs: self.limits.timeout.map(|t| t.as_secs()),
+                max_tokens: self.limits.max_tokens,
+            },
+        };
+        self.emitter.emit(kind);
+    }
+
+    /// Runs one user task to its end and emits `session_completed`.
+    pub async fn run_task(&mut self, task: &str) -> SessionEnd {
+        let started = Instant::now();
+        self.emitter.emit(EventKind::UserMessage {
+            text: task.to_string(),
+        });
+        self.messages.push(Message::User {
+            content: task.to_string(),
+        });
+        let cancel = self.ctx.cancel.clone();
+        let deadline = self.limits.timeout.map(|t| tokio::time::Instant::now() + t);
+        let end = tokio::select! {
+            end = self.turns() => end,
+            _ = cancel.cancelled() => SessionEnd::new(Outcome::Interrupted),
+            _ = sleep_until(deadline) => SessionEnd::error(
+                Outcome::TimeLimit,
+                format!("time limit of {}s reached", self.limits.timeout.unwrap_or_default().as_secs()),
+            ),
+        };
+        self.stats.wall_ms += started.elapsed().as_millis() as u64;
+        self.emitter.emit(EventKind::SessionCompleted {
+            outcome: end.outcome,
+            final_answer: end.final_answer.clone(),
+            error: end.error.clone(),
+            stats: self.stats.clone(),
+        });
+        end
+    }
+
+    async fn turns(&mut self) -> SessionEnd {
+        let mut turn = 0;
+        loop {
+            if let Some(end) = self.limit_reached(turn) {
+                return end;
+            }
+            turn += 1;
+            let completion = match self.request(turn).await {
+                Ok(c) => c,
+                Err(end) => return end,
+            };
+            if completion.tool_calls.is_empty() {
+                return finished(completion);
+            }
+            for call in &completion.tool_calls {
+                if let Some(end) = self.run_tool(turn, call).await {
+                    return end;
+                }
+            }
+        }
+    }
+
+    fn limit_reached(&self, turns_done: u32) -> Option<SessionEnd> {
+        if turns_done >= self.limits.max_turns {
+            return Some(SessionEnd::error(
+                Outcome::TurnLimit,
+                format!("turn limit of {} reached", self.limits.max_turns),
+            ));
+        }
+        let used = self.stats.usage.total();
+        match self.limits.max_tokens {
+            Some(max) if used >= max => Some(SessionEnd::error(
+                Outcome::TokenLimit,
+                format!("token limit of {max} reached ({used} used)"),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Sends the conversation and appends the assistant message.
+    async fn request(&mut self, turn: u32) -> Result<Completion, SessionEnd> {
+        self.emitter.emit(EventKind::TurnStarted {
+            turn,
+            messages: self.messages.len(),
+        });
+        if let Some(at) = self.prefix.observe(&self.messages) {
+            self.emitter.emit(EventKind::PrefixBroken {
+                turn,
+                at_message: at,
+                reason: "the conversation was rewritten".into(),
+            });
+        }
+        let started = Instant::now();
+        let request = ChatRequest {
+            messages: &self.messages,
+            tools: &self.specs,
+        };
+        let emitter = &mut self.emitter;
+        let mut on_delta = |d: Delta| emitter.emit(delta_event(turn, d));
+        let result = self
+            .backend
+            .complete(request, &mut on_delta, &self.ctx.cancel)
+            .await;
+        let completion = match result {
+            Ok(c) => c,
+            Err(crate::backend::BackendError::Cancelled) => {
+                return Err(SessionEnd::new(Outcome::Interrupted));
+            }
+            Err(e) => return Err(SessionEnd::error(Outcome::BackendError, e.to_string())),
+        };
+        self.stats.turns += 1;
+        self.stats.usage.add(&completion.usage);
+        self.messages.push(Message::Assistant {
+            content: completion.text.clone(),
+            tool_calls: completion.tool_calls.clone(),
+            reasoning: completion.reasoning.clone(),
+        });
+        self.emitter.emit(EventKind::AssistantMessage {
+            turn,
+            text: completion.text.clone(),
+            reasoning: completion.reasoning.clone(),
+            tool_calls: completion.tool_calls.clone(),
+        });
+        self.emitter.emit(EventKind::TurnCompleted {
+            turn,
+            usage: completion.usage,
+            finish_reason: completion.finish.clone(),
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        Ok(completion)
+    }
+
+    /// Runs one call and appends its result. Returns an end when the loop
+    /// guard gives up.
+    async fn run_tool(&mut self, turn: u32, call: &ToolCall) -> Option<SessionEnd> {
+        self.emitter.emit(EventKind::ToolCallStarted {
+            turn,
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+        });
+        let result = self.tools.dispatch(call, &self.ctx).await;
+        let mut for_model = result.for_model(self.tools.spec(&call.name));
+        self.stats.tool_calls += 1;
+        let mut end = None;
+        let (ok, error_kind, output, details) = match &result.outcome {
+            Ok(out) => {
+                self.guard.succeeded(call);
+                (true, None, out.full.clone(), out.details.clone())
+            }
+            Err(e) => {
+                *self.stats.tool_errors.entry(e.kind().into()).or_default() += 1;
+                match self.guard.failed(call, &for_model) {
+                    Verdict::Fresh => {}
+                    Verdict::Repeated { repeats } => {
+                        self.loop_guard_hit(turn, call, repeats);
+                        for_model.push_str(&repeat_notice(repeats));
+                    }
+                    Verdict::GiveUp { repeats } => {
+                        self.loop_guard_hit(turn, call, repeats);
+                        end = Some(SessionEnd::error(
+                            Outcome::Failed,
+                            format!(
+                                "loop guard: the model made the same failing `{}` call {repeats} times",
+                                call.name
+                            ),
+                        ));
+                    }
+                }
+                (
+                    false,
+                    Some(e.kind().to_string()),
+                    for_model.clone(),
+                    Default::default(),
+                )
+            }
+        };
+        let truncated_for_model = ok && for_model != output;
+        self.messages.push(Message::Tool {
+            tool_call_id: call.id.clone(),
+            name: call.name.clone(),
+            content: for_model,
+        });
+        self.emitter.emit(EventKind::ToolCallCompleted {
+            turn,
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            ok,
+            error_kind,
+            output,
+            truncated_for_model,
+            details,
+            duration_ms: result.duration.as_millis() as u64,
+        });
+        end
+    }
+
+    fn loop_guard_hit(&mut self, turn: u32, call: &ToolCall, repeats: u32) {
+        self.stats.loop_guard_hits += 1;
+        self.emitter.emit(EventKind::LoopGuard {
+            turn,
+            name: call.name.clone(),
+            repeats,
+        });
+    }
+}
+
+/// The model answered without a tool call: done, unless it gave nothing
+/// usable.
+fn finished(completion: Completion) -> SessionEnd {
+    let text = completion.text.trim();
+    match completion.finish {
+        FinishReason::Length => SessionEnd::error(
+            Outcome::Failed,
+            "the model's answer was cut off by its output token limit",
+        ),
+        FinishReason::ContentFilter => {
+            SessionEnd::error(Outcome::Failed, "the model's answer was filtered")
+        }
+        _ if text.is_empty() => {
+            SessionEnd::error(Outcome::Failed, "the model ended without an answer")
+        }
+        _ => SessionEnd {
+            final_answer: Some(text.to_string()),
+            ..SessionEnd::new(Outcome::Done)
+        },
+    }
+}
+
+fn delta_event(turn: u32, delta: Delta) -> EventKind {
+    match delta {
+        Delta::Text { text } => EventKind::AssistantDelta { turn, text },
+        Delta::Reasoning { text } => EventKind::ReasoningDelta { turn, text },
+        Delta::ToolCallStarted { index, name } => {
+            EventKind::ToolCallStreaming { turn, index, name }
+        }
+        Delta::Retry {
+            attempt,
+            delay_ms,
+            reason,
+        } => EventKind::BackendRetry {
+            turn,
+            attempt,
+            delay_ms,
+            reason,
+        },
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,134 @@
+//! Backends turn a conversation into the model's next assistant message.
+//!
+//! Every backend (OpenAI-compatible endpoint, scripted replay, later the
+//! in-process llama.cpp engine) sits behind [`Backend`]. A backend streams
+//! partial output through a [`DeltaSink`] and returns the finished message.
+
+pub mod openai;
+pub mod scripted;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::chat::{Message, ToolCall, ToolSpec, Usage};
+
+/// One model request: the whole conversation plus the tool specs.
+#[derive(Clone, Copy, Debug)]
+pub struct ChatRequest<'a> {
+    pub messages: &'a [Message],
+    pub tools: &'a [ToolSpec],
+}
+
+/// Partial output while a request streams, for live display.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delta {
+    Text {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
+    /// A tool call's name became known (its arguments may still be streaming).
+    ToolCallStarted {
+        index: usize,
+        name: String,
+    },
+    /// The backend will retry the request after `delay_ms`.
+    Retry {
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+}
+
+/// Receives [`Delta`]s while a request streams.
+pub trait DeltaSink: Send {
+    fn delta(&mut self, delta: Delta);
+}
+
+impl<F: FnMut(Delta) + Send> DeltaSink for F {
+    fn delta(&mut self, delta: Delta) {
+        self(delta)
+    }
+}
+
+/// Why the model stopped producing this message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    ToolCalls,
+    Length,
+    ContentFilter,
+    Other(String),
+}
+
+/// The finished assistant message of one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub reasoning: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Usage,
+    pub finish: FinishReason,
+}
+
+/// Who answers: shown in events and the UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    pub provider: String,
+    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot reach {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("server answered HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    #[error(
+        "no first token after {}s (prompt ≈{prompt_tokens} tokens); the server may still be \
+         processing the prompt. Raise `first_token_timeout_secs` for slow machines",
+        .waited.as_secs()
+    )]
+    FirstTokenTimeout {
+        waited: Duration,
+        prompt_tokens: u64,
+    },
+    #[error("the stream stalled: nothing received for {}s after output began", .idle.as_secs())]
+    Stalled { idle: Duration },
+    #[error("the stream ended before the response was complete")]
+    Truncated,
+    #[error("malformed response from the server: {0}")]
+    Protocol(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("request cancelled")]
+    Cancelled,
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        attempts: u32,
+        last: Box<BackendError>,
+    },
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn info(&self) -> BackendInfo;
+
+    /// Sends one request and returns the assistant message. Retries are the
+    /// backend's business; cancellation must be honoured promptly and
+    /// reported as [`BackendError::Cancelled`].
+    async fn complete(
+        &self,
+        request: ChatRequest<'_>,
+        deltas: &mut dyn DeltaSink,
+        cancel: &CancellationToken,
+    ) -> Result<Completion, BackendError>;
+}

@@ -1,0 +1,62 @@
+//! Settings of one OpenAI-compatible endpoint, resolved from config.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Everything the endpoint client needs; built by `crate::config`.
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// The provider's name, for display and events (`llama-server`, `openai`, …).
+    pub provider: String,
+    /// Base URL up to and including the API version, e.g. `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    /// The model id the server expects.
+    pub model: String,
+    /// The API key, already read from the configured environment variable.
+    pub api_key: Option<String>,
+    /// Extra HTTP headers sent with every request.
+    pub headers: BTreeMap<String, String>,
+    /// Extra top-level fields merged into every request body (e.g. `top_k`).
+    pub extra_body: serde_json::Map<String, serde_json::Value>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub timeouts: Timeouts,
+    /// Retries after the first attempt, for retryable failures.
+    pub max_retries: u32,
+}
+
+/// A long prefill is not a stall: time to first token has its own limit,
+/// scaled by the prompt's size, and the idle limit only applies once tokens
+/// flow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timeouts {
+    /// TCP connect (and TLS handshake) limit.
+    pub connect: Duration,
+    /// Base limit from sending the request to the first streamed token.
+    pub first_token: Duration,
+    /// Added to `first_token` for every 1,000 (estimated) prompt tokens.
+    pub first_token_per_1k_tokens: Duration,
+    /// Longest silence allowed once the first token has arrived.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_token: Duration::from_secs(120),
+            first_token_per_1k_tokens: Duration::from_secs(30),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The first-token limit for a prompt of about `prompt_tokens` tokens.
+    pub fn first_token_for(&self, prompt_tokens: u64) -> Duration {
+        self.first_token
+            + self
+                .first_token_per_1k_tokens
+                .mul_f64(prompt_tokens as f64 / 1000.0)
+    }
+}

@@ -1,0 +1,241 @@
+//! Conversation → `/chat/completions` request body.
+//!
+//! The body must be byte-stable: the same conversation always serialises to
+//! the same bytes, and a conversation that only grew serialises its old
+//! messages exactly as before, so servers with prefix caches (llama-server,
+//! vLLM, OpenAI) reuse their work. Nothing time- or randomness-dependent goes
+//! in, and every JSON object ends up with sorted keys (serde_json's `Map` is a
+//! `BTreeMap` here), so field order never depends on how a value was built.
+
+use async_openai::types::chat::{
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions, ChatCompletionTool,
+    ChatCompletionTools, CreateChatCompletionRequest, FunctionCall, FunctionObject,
+};
+use serde_json::{Map, Value};
+
+use super::EndpointConfig;
+use crate::backend::{BackendError, ChatRequest};
+use crate::chat::{Message, ToolSpec};
+
+/// The serialised request body for `request`.
+pub(crate) fn build_body(
+    cfg: &EndpointConfig,
+    request: ChatRequest<'_>,
+) -> Result<Vec<u8>, BackendError> {
+    let typed = typed_request(cfg, request);
+    // Typed → text → Map rather than `to_value`: going through text keeps
+    // `f32` fields like temperature as written (0.2, not 0.20000000298…).
+    let text = serde_json::to_string(&typed).map_err(encode_error)?;
+    let mut body: Map<String, Value> = serde_json::from_str(&text).map_err(encode_error)?;
+    for (key, value) in &cfg.extra_body {
+        body.insert(key.clone(), value.clone());
+    }
+    serde_json::to_vec(&body).map_err(encode_error)
+}
+
+fn encode_error(err: serde_json::Error) -> BackendError {
+    BackendError::Config(format!("cannot encode the request body: {err}"))
+}
+
+#[allow(deprecated)] // `max_tokens`: deprecated by OpenAI, but the one every local server reads.
+fn typed_request(cfg: &EndpointConfig, request: ChatRequest<'_>) -> CreateChatCompletionRequest {
+    let tools = (!request.tools.is_empty())
+        .then(|| request.tools.iter().map(wire_tool).collect::<Vec<_>>());
+    CreateChatCompletionRequest {
+        messages: request.messages.iter().map(wire_message).collect(),
+        model: cfg.model.clone(),
+        stream: Some(true),
+        stream_options: Some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        }),
+        tools,
+        temperature: cfg.temperature,
+        max_tokens: cfg.max_tokens,
+        ..Default::default()
+    }
+}
+
+#[allow(deprecated)] // `function_call` is deprecated; we leave it unset via Default.
+fn wire_message(message: &Message) -> ChatCompletionRequestMessage {
+    match message {
+        Message::System { content } => {
+            ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+                content: ChatCompletionRequestSystemMessageContent::Text(content.clone()),
+                name: None,
+            })
+        }
+        Message::User { content } => {
+            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+                content: ChatCompletionRequestUserMessageContent::Text(content.clone()),
+                name: None,
+            })
+        }
+        // Reasoning is display-only and never goes back to the model.
+        Message::Assistant {
+            content,
+            tool_calls,
+            reasoning: _,
+        } => {
+            // With tool calls an empty content is omitted (servers accept a
+            // missing content next to tool_calls); without, it must be there.
+            let content = (!content.is_empty() || tool_calls.is_empty())
+                .then(|| ChatCompletionRequestAssistantMessageContent::Text(content.clone()));
+            let tool_calls = (!tool_calls.is_empty()).then(|| {
+                tool_calls
+                    .iter()
+                    .map(|call| {
+                        ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                            id: call.id.clone(),
+                            function: FunctionCall {
+                                name: call.name.clone(),
+                                arguments: call.arguments.clone(),
+                            },
+                        })
+                    })
+                    .collect()
+            });
+            ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
+                content,
+                tool_calls,
+                ..Default::default()
+            })
+        }
+        Message::Tool {
+            tool_call_id,
+            name: _,
+            content,
+        } => ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
+            content: ChatCompletionRequestToolMessageContent::Text(content.clone()),
+            tool_call_id: tool_call_id.clone(),
+        }),
+    }
+}
+
+fn wire_tool(spec: &ToolSpec) -> ChatCompletionTools {
+    ChatCompletionTools::Function(ChatCompletionTool {
+        function: FunctionObject {
+            name: spec.name.clone(),
+            description: Some(spec.description.clone()),
+            parameters: Some(spec.parameters.clone()),
+            strict: None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::backend::openai::Timeouts;
+    use crate::chat::ToolCall;
+
+    fn cfg() -> EndpointConfig {
+        EndpointConfig {
+            provider: "test".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            api_key: None,
+            headers: BTreeMap::new(),
+            extra_body: Map::new(),
+            temperature: Some(0.2),
+            max_tokens: Some(100),
+            timeouts: Timeouts::default(),
+            max_retries: 0,
+        }
+    }
+
+    fn body(cfg: &EndpointConfig, messages: &[Message], tools: &[ToolSpec]) -> Value {
+        let bytes = build_body(cfg, ChatRequest { messages, tools }).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn shape_of_a_request() {
+        let mut cfg = cfg();
+        cfg.extra_body.insert("top_k".into(), json!(40));
+        cfg.extra_body.insert("temperature".into(), json!(0.5));
+        let messages = vec![
+            Message::System {
+                content: "sys".into(),
+            },
+            Message::User {
+                content: "hi".into(),
+            },
+            Message::Assistant {
+                content: String::new(),
+                tool_calls: vec![ToolCall {
+                    id: "c1".into(),
+                    name: "read".into(),
+                    arguments: "{\"path\":\"a\"}".into(),
+                }],
+                reasoning: Some("thinking".into()),
+            },
+            Message::Tool {
+                tool_call_id: "c1".into(),
+                name: "read".into(),
+                content: "text".into(),
+            },
+        ];
+        let v = body(&cfg, &messages, &[]);
+        assert_eq!(v["stream"], json!(true));
+        assert_eq!(v["stream_options"], json!({"include_usage": true}));
+        assert_eq!(v["top_k"], json!(40));
+        assert_eq!(v["temperature"], json!(0.5), "extra_body overrides");
+        assert_eq!(v["max_tokens"], json!(100));
+        assert!(v.get("tools").is_none());
+        let assistant = &v["messages"][2];
+        assert!(assistant.get("content").is_none());
+        assert!(assistant.get("reasoning").is_none());
+        assert!(assistant.get("reasoning_content").is_none());
+        assert_eq!(
+            assistant["tool_calls"],
+            json!([{"id": "c1", "type": "function",
+                    "function": {"name": "read", "arguments": "{\"path\":\"a\"}"}}])
+        );
+        assert_eq!(
+            v["messages"][3],
+            json!({"role": "tool", "tool_call_id": "c1", "content": "text"})
+        );
+    }
+
+    #[test]
+    fn temperature_keeps_its_written_form() {
+        let bytes = build_body(
+            &cfg(),
+            ChatRequest {
+                messages: &[],
+                tools: &[],
+            },
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"temperature\":0.2"), "{text}");
+        assert!(!text.contains("0.2000"), "{text}");
+    }
+
+    #[test]
+    fn tools_are_sent_as_functions() {
+        let tools = [ToolSpec {
+            name: "read".into(),
+            description: "Read a file".into(),
+            parameters: json!({"type": "object", "properties": {}}),
+        }];
+        let v = body(&cfg(), &[], &tools);
+        assert_eq!(
+            v["tools"],
+            json!([{"type": "function", "function": {"name": "read",
+                "description": "Read a file", "parameters": {"type": "object", "properties": {}}}}])
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The command line: argument parsing and the subcommands.
+//!
+//! This is the binary's edge: errors become a message on stderr and one of
+//! the exit codes of `../shared/CONTRACT.md`.
+
+pub mod exec;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::FlagOverrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiln",
+    version,
+    about = "A coding agent for models you control"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Write logs to this file instead of stderr (filter with KILN_LOG, e.g. `debug`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one task headless: progress on stderr, the final answer on stdout.
+    Exec(exec::ExecArgs),
+}
+
+/// Choosing the backend and the model, shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Backend: `local`, `scripted`, a preset (llama-server, ollama, lmstudio,
+    /// vllm, openrouter, openai) or a `[providers.NAME]` from config.
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model: a GGUF path for `local`, the model id for an endpoint, the
+    /// script file for `scripted`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+/// Budgets of one task.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Most model requests before stopping (exit 3).
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<u32>,
+    /// Wall-clock limit, e.g. `600`, `90s`, `10m` (exit 3 when reached).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Most prompt + completion tokens before stopping (exit 3).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+}
+
+impl BackendArgs {
+    pub fn overrides(&self, limits: &LimitArgs) -> FlagOverrides {
+        FlagOverrides {
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            max_turns: limits.max_turns,
+            timeout_secs: limits.timeout.map(|t| t.as_secs().max(1)),
+            max_tokens: limits.max_tokens,
+        }
+    }
+}
+
+/// Plain seconds or a humantime duration (`90s`, `10m`, `1h 30m`).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.trim().parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e})"))
+}
+
+/// Exit codes of `../shared/CONTRACT.md`.
+pub mod exit {
+    pub const DONE: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const LIMIT: u8 = 3;
+    pub const BACKEND: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Some(Command::Exec(args)) => exec::run(args).await,
+        None => {
+            eprintln!(
+                "kiln: the interactive TUI is not built yet; run a task headless with \
+                 `kiln exec \"<task>\"` (see `kiln --help`)"
+            );
+            exit::USAGE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert!(parse_duration("soon").is_err());
+    }
+}

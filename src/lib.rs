@@ -1,0 +1,12 @@
+//! kiln: a terminal coding-agent harness for models you control.
+//!
+//! Data flows one way: input (CLI, later the TUI and the eval runner) →
+//! [`agent`] loop → [`backend`] → [`agent::events`] → sinks.
+
+pub mod agent;
+pub mod backend;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod prompt;
+pub mod tools;
