@@ -67,9 +67,17 @@ fn split_tool_call_writes_file_and_requests_only_grow() {
     let args = json!({ "path": "out/greeting.txt", "content": content }).to_string();
     // Cut the arguments at every 3rd byte that is a char boundary, inside
     // escapes and multi-byte characters' neighbours alike.
-    let cuts: Vec<usize> = (1..args.len()).filter(|i| i % 3 == 0 && args.is_char_boundary(*i)).collect();
+    let cuts: Vec<usize> = (1..args.len())
+        .filter(|i| i % 3 == 0 && args.is_char_boundary(*i))
+        .collect();
     let mut chunks = vec![chunk::role(), chunk::text("Writing it.")];
-    chunks.extend(chunk::tool_call_split(0, "call_a", "write_file", &args, &cuts));
+    chunks.extend(chunk::tool_call_split(
+        0,
+        "call_a",
+        "write_file",
+        &args,
+        &cuts,
+    ));
     chunks.push(chunk::finish("tool_calls"));
     chunks.push(chunk::usage(100, 20, Some(64)));
     let server = MockServer::start_blocking([
@@ -79,15 +87,26 @@ fn split_tool_call_writes_file_and_requests_only_grow() {
     ]);
     let f = Fixture::new(&server.base_url());
     let out = f.exec("write a greeting");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(f.read("out/greeting.txt"), content);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), events(&out).len());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        events(&out).len()
+    );
 
     let ev = events(&out);
     let done = last_of(&ev, "session_completed");
     assert_eq!(done["final_answer"], "Wrote the greeting.");
     assert_eq!(done["stats"]["usage"]["cached_tokens"], 64);
-    assert_eq!(of_type(&ev, "assistant_message")[0]["tool_calls"][0]["arguments"], args);
+    assert_eq!(
+        of_type(&ev, "assistant_message")[0]["tool_calls"][0]["arguments"],
+        args
+    );
 
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3);
@@ -96,16 +115,41 @@ fn split_tool_call_writes_file_and_requests_only_grow() {
         let (a, b) = (messages(&pair[0].body), messages(&pair[1].body));
         assert!(b.len() > a.len());
         for (i, m) in a.iter().enumerate() {
-            assert_eq!(serde_json::to_string(m).unwrap(), serde_json::to_string(&b[i]).unwrap(), "message {i} changed");
+            assert_eq!(
+                serde_json::to_string(m).unwrap(),
+                serde_json::to_string(&b[i]).unwrap(),
+                "message {i} changed"
+            );
         }
-        assert_eq!(pair[0].body["tools"], pair[1].body["tools"], "tools never change mid-session");
+        assert_eq!(
+            pair[0].body["tools"], pair[1].body["tools"],
+            "tools never change mid-session"
+        );
         // Byte-level: the earlier request's messages text is a prefix of the later one's.
         let raw_a = messages_text(&pair[0].raw_body);
         let raw_b = messages_text(&pair[1].raw_body);
-        assert!(raw_b.starts_with(raw_a.trim_end_matches(']')), "raw messages prefix broke");
+        assert!(
+            raw_b.starts_with(raw_a.trim_end_matches(']')),
+            "raw messages prefix broke"
+        );
     }
-    let tools: Vec<_> = reqs[0].body["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].clone()).collect();
-    assert_eq!(tools, ["read_file", "list_files", "grep", "edit_file", "write_file", "shell"]);
+    let tools: Vec<_> = reqs[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].clone())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "read_file",
+            "list_files",
+            "grep",
+            "edit_file",
+            "write_file",
+            "shell"
+        ]
+    );
 }
 
 /// The raw text of the `messages` array inside a request body.
@@ -121,7 +165,11 @@ fn parallel_calls_malformed_arguments_and_unknown_tool() {
     let calls = [
         ("c1", "write_file", r#"{"path": "a.txt", "content": "A\n"}"#),
         ("c2", "write_file", r#"{"path": "b.txt", "content": "B\n"}"#),
-        ("c3", "edit_file", r#"{"path": "notes.txt", "old_string": "beta"#),
+        (
+            "c3",
+            "edit_file",
+            r#"{"path": "notes.txt", "old_string": "beta"#,
+        ),
         ("c4", "teleport", r#"{"to": "mars"}"#),
         ("c5", "read_file", r#"{"path": 7}"#),
     ];
@@ -131,22 +179,55 @@ fn parallel_calls_malformed_arguments_and_unknown_tool() {
     let server = MockServer::start_blocking([Reply::stream(chunks), Reply::text("Done.")]);
     let f = Fixture::new(&server.base_url());
     let out = f.exec("do things");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(f.read("a.txt"), "A\n");
     assert_eq!(f.read("b.txt"), "B\n");
     assert_eq!(f.read("notes.txt"), "alpha\nbeta\n");
 
     let ev = events(&out);
-    let kinds: Vec<_> = of_type(&ev, "tool_call_completed").iter().map(|e| e["error_kind"].clone()).collect();
-    assert_eq!(kinds, [Value::Null, Value::Null, json!("invalid_json"), json!("unknown_tool"), json!("invalid_arguments")]);
+    let kinds: Vec<_> = of_type(&ev, "tool_call_completed")
+        .iter()
+        .map(|e| e["error_kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            Value::Null,
+            Value::Null,
+            json!("invalid_json"),
+            json!("unknown_tool"),
+            json!("invalid_arguments")
+        ]
+    );
     // The second request carries every result, in call order, with the errors spelled out.
     let second = &server.requests()[1].body;
-    let tool_msgs: Vec<_> = messages(second).iter().filter(|m| m["role"] == "tool").collect();
+    let tool_msgs: Vec<_> = messages(second)
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .collect();
     assert_eq!(tool_msgs.len(), 5);
-    let ids: Vec<_> = tool_msgs.iter().map(|m| m["tool_call_id"].as_str().unwrap()).collect();
+    let ids: Vec<_> = tool_msgs
+        .iter()
+        .map(|m| m["tool_call_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["c1", "c2", "c3", "c4", "c5"]);
-    assert!(tool_msgs[2]["content"].as_str().unwrap().contains("not valid JSON"));
-    assert!(tool_msgs[3]["content"].as_str().unwrap().contains("unknown tool `teleport`"));
+    assert!(
+        tool_msgs[2]["content"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    assert!(
+        tool_msgs[3]["content"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool `teleport`")
+    );
     assert!(tool_msgs[4]["content"].as_str().unwrap().contains("schema"));
     let stats = &last_of(&ev, "session_completed")["stats"];
     assert_eq!(stats["tool_calls"], 5);
@@ -161,11 +242,19 @@ fn rate_limit_then_success_honours_retry_after() {
     ]);
     let f = Fixture::new(&server.base_url());
     let out = f.exec("hi");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     let gap = reqs[1].at.duration_since(reqs[0].at);
-    assert!(gap >= Duration::from_millis(900), "waited {gap:?}, Retry-After said 1s");
+    assert!(
+        gap >= Duration::from_millis(900),
+        "waited {gap:?}, Retry-After said 1s"
+    );
     let ev = events(&out);
     let retry = last_of(&ev, "backend_retry");
     assert_eq!(retry["attempt"], 1);
@@ -180,9 +269,17 @@ fn stream_cut_midway_is_retried() {
     ]);
     let f = Fixture::new(&server.base_url());
     let out = f.exec("hi");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ev = events(&out);
-    assert_eq!(last_of(&ev, "session_completed")["final_answer"], "A whole answer.");
+    assert_eq!(
+        last_of(&ev, "session_completed")["final_answer"],
+        "A whole answer."
+    );
     assert_eq!(of_type(&ev, "backend_retry").len(), 1);
     assert_eq!(server.requests().len(), 2);
 }
@@ -195,16 +292,27 @@ fn server_that_never_answers_is_not_resent() {
     let out = f.exec("hi");
     assert_eq!(out.status.code(), Some(4));
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert_eq!(server.requests().len(), 1, "a request that may still be prefilling is never resent");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a request that may still be prefilling is never resent"
+    );
     let done = last_of(&events(&out), "session_completed").clone();
     assert_eq!(done["outcome"], "backend_error");
-    assert!(done["error"].as_str().unwrap().contains("first token"), "{done}");
+    assert!(
+        done["error"].as_str().unwrap().contains("first token"),
+        "{done}"
+    );
 }
 
 #[test]
 fn dead_endpoint_and_auth_error_exit_4_with_clear_messages() {
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let f = Fixture::new(&format!("http://127.0.0.1:{port}/v1"));
     let out = kiln(f.home.path())
         .args(["exec", "--provider", "mock", "--cwd"])
@@ -220,7 +328,14 @@ fn dead_endpoint_and_auth_error_exit_4_with_clear_messages() {
     let f = Fixture::new(&server.base_url());
     let out = f.exec("hi");
     assert_eq!(out.status.code(), Some(4));
-    assert_eq!(server.requests().len(), 1, "4xx other than 408/429 is not retried");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "4xx other than 408/429 is not retried"
+    );
     let done = last_of(&events(&out), "session_completed").clone();
-    assert!(done["error"].as_str().unwrap().contains("invalid api key"), "{done}");
+    assert!(
+        done["error"].as_str().unwrap().contains("invalid api key"),
+        "{done}"
+    );
 }

@@ -81,7 +81,10 @@ fn edits_files_and_reports_events_and_stats() {
         assert_eq!(e["session_id"], ev[0]["session_id"]);
     }
     let seqs: Vec<u64> = ev.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq is monotonic: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "seq is monotonic: {seqs:?}"
+    );
     assert_eq!(of_type(&ev, "turn_started").len(), 3);
     assert_eq!(of_type(&ev, "tool_call_completed").len(), 3);
     let edit = of_type(&ev, "tool_call_completed")[1];
@@ -335,7 +338,15 @@ fn sigint_interrupts_kills_the_command_and_exits_130() {
     let mut child = std::process::Command::new(bin)
         .env("HOME", f.home.path())
         .env("XDG_CONFIG_HOME", f.home.path().join(".config"))
-        .args(["exec", "--json", "--provider", "scripted", "--model", &script, "--cwd"])
+        .args([
+            "exec",
+            "--json",
+            "--provider",
+            "scripted",
+            "--model",
+            &script,
+            "--cwd",
+        ])
         .arg(f.repo.path())
         .arg("wait")
         .stdin(std::process::Stdio::null())
@@ -365,6 +376,12 @@ fn sigint_interrupts_kills_the_command_and_exits_130() {
     assert_eq!(last["type"], "session_completed");
     assert_eq!(last["outcome"], "interrupted");
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let left = std::process::Command::new("pgrep").args(["-f", &nap]).output().unwrap();
-    assert!(left.stdout.is_empty(), "the command's process group was killed");
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &nap])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "the command's process group was killed"
+    );
 }

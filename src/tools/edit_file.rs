@@ -21,7 +21,7 @@ const FUZZY_CANDIDATES: usize = 5;
 /// Below this similarity a region is not offered as "closest".
 const MIN_SIMILARITY: f32 = 0.3;
 /// Bound on line comparisons of the cheap ranking.
-const MAX_FUZZY_PAIRS: usize = 4_000_000;
+const MAX_FUZZY_PAIRS: usize = 1_000_000;
 
 pub struct EditFile;
 

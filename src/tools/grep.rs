@@ -4,11 +4,11 @@
 //! `path-line-text` for context lines, with `--` between groups of lines
 //! that are not adjacent (only when context is asked for).
 //!
-//! The walk lists and sorts the files first; then worker threads search them
-//! in parallel, and stop taking files once the files before them (in path
-//! order) already hold `max_results` matches. So the result is deterministic
-//! (the first matches in path order) while a frequent pattern still stops
-//! early.
+//! The walk searches files as it finds them, in parallel, until it has
+//! `max_results` matches; the files are then sorted, and those that were
+//! skipped are searched (in parallel, in path order) only as far as needed
+//! to have the first `max_results` matches in path order. So the result is
+//! deterministic while a frequent pattern still stops early.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContex
 use ignore::WalkState;
 use serde::Deserialize;
 
-use super::list_files::{PathGlob, StopOnDrop, walker};
+use super::list_files::{PathGlob, StopOnDrop, path_sort_key, walker};
 use super::truncate::{self, floor_char_boundary};
 use super::{Tool, ToolContext, ToolError, ToolOutput, parse_args};
 
@@ -152,7 +152,6 @@ struct FileHits {
     text: String,
     lines: Vec<Line>,
     matches: usize,
-    binary: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -162,63 +161,63 @@ enum Kind {
     Break,
 }
 
-/// A line of [`FileHits::text`]: its kind and byte range.
+/// A line of [`FileHits::text`]: its kind and where it ends.
 #[derive(Clone, Copy)]
 struct Line {
     kind: Kind,
     end: usize,
 }
 
+/// A file to search; `hits` is `None` until it was searched.
+struct Entry {
+    path: PathBuf,
+    hits: Option<FileHits>,
+}
+
 /// Which files are done and how many matches the leading done ones hold.
 struct Progress {
-    done: Vec<bool>,
-    counts: Vec<usize>,
+    done: Vec<Option<usize>>,
     prefix: usize,
     prefix_matches: usize,
 }
 
 impl Search {
     fn run(&self, stop: &AtomicBool) -> Found {
-        let files = self.files(stop);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, MAX_THREADS)
-            .min(files.len().max(1));
-        let next = AtomicUsize::new(0);
-        // Files at or past this index are not started: enough matches before.
-        let cutoff = AtomicUsize::new(files.len());
-        let progress = Mutex::new(Progress {
-            done: vec![false; files.len()],
-            counts: vec![0; files.len()],
-            prefix: 0,
-            prefix_matches: 0,
-        });
-        let mut hits: Vec<(usize, FileHits)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| scope.spawn(|| self.worker(&files, &next, &cutoff, &progress, stop)))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        hits.sort_unstable_by_key(|(i, _)| *i);
-        let searched = cutoff.load(Ordering::Relaxed).min(files.len());
-        let mut found = self.assemble(&hits);
+        let mut entries = self.walk(stop);
+        let searched = self.complete(&mut entries, stop);
+        let mut found = self.assemble(&entries);
         found.files_searched = searched;
-        found.more |= searched < files.len() && found.matches >= self.max_results;
+        found.more |= searched < entries.len() && found.matches >= self.max_results;
         found
     }
 
-    /// The files to search, sorted by their workspace-relative path.
-    fn files(&self, stop: &AtomicBool) -> Vec<(PathBuf, String)> {
+    fn searcher(&self) -> Searcher {
+        SearcherBuilder::new()
+            .line_number(true)
+            .before_context(self.context)
+            .after_context(self.context)
+            .binary_detection(BinaryDetection::quit(b'\0'))
+            .max_matches(Some(self.max_results as u64))
+            .build()
+    }
+
+    /// Phase 1, like ripgrep: walk in parallel and search each file as it is
+    /// found, until `max_results` matches are in hand; later files are only
+    /// listed. Returns every file, sorted by path.
+    fn walk(&self, stop: &AtomicBool) -> Vec<Entry> {
         if self.start.is_file() {
-            let rel = self.rel(&self.start);
-            return vec![(self.start.clone(), rel)];
+            return vec![Entry {
+                path: self.start.clone(),
+                hits: None,
+            }];
         }
+        let found = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel();
         walker(&self.start).build_parallel().run(|| {
             let tx = tx.clone();
+            let mut searcher = self.searcher();
+            let matcher = self.matcher.clone();
+            let found = &found;
             Box::new(move |entry| {
                 if stop.load(Ordering::Relaxed) {
                     return WalkState::Quit;
@@ -234,64 +233,87 @@ impl Search {
                     let rel = path.strip_prefix(&self.root).unwrap_or(&path);
                     g.is_match(rel, path.strip_prefix(&self.start).ok())
                 });
-                if keep {
-                    // The receiver outlives the walk; a send cannot fail.
-                    let _ = tx.send(path);
+                if !keep {
+                    return WalkState::Continue;
                 }
+                let hits = (found.load(Ordering::Relaxed) < self.max_results).then(|| {
+                    let hits = self.search_file(&mut searcher, &matcher, &path);
+                    found.fetch_add(hits.matches, Ordering::Relaxed);
+                    hits
+                });
+                // The receiver outlives the walk; a send cannot fail.
+                let _ = tx.send(Entry { path, hits });
                 WalkState::Continue
             })
         });
         drop(tx);
-        let mut files: Vec<PathBuf> = rx.into_iter().collect();
-        files.sort_unstable();
-        files
-            .into_iter()
-            .map(|p| {
-                let rel = self.rel(&p);
-                (p, rel)
-            })
-            .collect()
+        let mut entries: Vec<Entry> = rx.into_iter().collect();
+        entries.sort_by_cached_key(|e| path_sort_key(&e.path));
+        entries
     }
 
-    fn rel(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
+    /// Phase 2: searches, in parallel, the files phase 1 skipped, but only
+    /// up to the point (in path order) where `max_results` matches are
+    /// reached, so the result is the first matches in path order. Returns
+    /// how many leading files are accounted for.
+    fn complete(&self, entries: &mut [Entry], stop: &AtomicBool) -> usize {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_THREADS);
+        let next = AtomicUsize::new(0);
+        // Files at or past this index are not started: enough matches before.
+        let cutoff = AtomicUsize::new(entries.len());
+        let progress = Mutex::new(Progress {
+            done: vec![None; entries.len()],
+            prefix: 0,
+            prefix_matches: 0,
+        });
+        let shared: &[Entry] = entries;
+        let new_hits: Vec<(usize, FileHits)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| scope.spawn(|| self.worker(shared, &next, &cutoff, &progress, stop)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        for (i, hits) in new_hits {
+            entries[i].hits = Some(hits);
+        }
+        cutoff.load(Ordering::Relaxed).min(entries.len())
     }
 
     fn worker(
         &self,
-        files: &[(PathBuf, String)],
+        entries: &[Entry],
         next: &AtomicUsize,
         cutoff: &AtomicUsize,
         progress: &Mutex<Progress>,
         stop: &AtomicBool,
     ) -> Vec<(usize, FileHits)> {
-        let mut searcher = SearcherBuilder::new()
-            .line_number(true)
-            .before_context(self.context)
-            .after_context(self.context)
-            .binary_detection(BinaryDetection::quit(b'\0'))
-            .max_matches(Some(self.max_results as u64))
-            .build();
+        let mut searcher = None;
+        let matcher = self.matcher.clone();
         let mut out = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= cutoff.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                 break;
             }
-            let (path, rel) = &files[i];
-            let hits = self.search_file(&mut searcher, path, rel);
-            let count = if hits.binary { 0 } else { hits.matches };
-            if count > 0 {
-                out.push((i, hits));
-            }
+            let count = match &entries[i].hits {
+                Some(hits) => hits.matches,
+                None => {
+                    let searcher = searcher.get_or_insert_with(|| self.searcher());
+                    let hits = self.search_file(searcher, &matcher, &entries[i].path);
+                    let count = hits.matches;
+                    out.push((i, hits));
+                    count
+                }
+            };
             let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
-            p.done[i] = true;
-            p.counts[i] = count;
-            while p.prefix < files.len() && p.done[p.prefix] {
-                p.prefix_matches += p.counts[p.prefix];
+            p.done[i] = Some(count);
+            while let Some(Some(n)) = p.done.get(p.prefix).copied() {
+                p.prefix_matches += n;
                 p.prefix += 1;
             }
             if p.prefix_matches >= self.max_results {
@@ -301,16 +323,23 @@ impl Search {
         out
     }
 
-    fn search_file(&self, searcher: &mut Searcher, path: &Path, rel: &str) -> FileHits {
+    fn search_file(
+        &self,
+        searcher: &mut Searcher,
+        matcher: &RegexMatcher,
+        path: &Path,
+    ) -> FileHits {
+        let rel = path
+            .strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let mut sink = HitSink {
-            rel,
+            rel: &rel,
             hits: FileHits::default(),
         };
         // Unreadable files (permissions, races) are skipped like ripgrep does.
-        if searcher
-            .search_path(&self.matcher, path, &mut sink)
-            .is_err()
-        {
+        if searcher.search_path(matcher, path, &mut sink).is_err() {
             return FileHits::default();
         }
         sink.hits
@@ -318,7 +347,7 @@ impl Search {
 
     /// Joins the files' lines in path order, up to `max_results` matches
     /// (with the after-context of the last one).
-    fn assemble(&self, hits: &[(usize, FileHits)]) -> Found {
+    fn assemble(&self, entries: &[Entry]) -> Found {
         let mut found = Found {
             text: String::new(),
             matches: 0,
@@ -326,19 +355,25 @@ impl Search {
             more: false,
         };
         let mut previous_file = false;
-        'files: for (_, file) in hits {
+        let with_hits = entries
+            .iter()
+            .filter_map(|e| e.hits.as_ref())
+            .filter(|h| h.matches > 0);
+        'files: for file in with_hits {
+            if found.matches >= self.max_results {
+                found.more = true;
+                break;
+            }
             if self.context > 0 && previous_file {
                 found.text.push_str("--\n");
             }
             previous_file = true;
             let mut start = 0;
             for line in &file.lines {
-                if found.matches >= self.max_results {
-                    // Past the limit only the last match's after-context goes on.
-                    if line.kind != Kind::Context {
-                        found.more = true;
-                        break 'files;
-                    }
+                // Past the limit only the last match's after-context goes on.
+                if found.matches >= self.max_results && line.kind != Kind::Context {
+                    found.more = true;
+                    break 'files;
                 }
                 if line.kind == Kind::Match {
                     found.matches += 1;
@@ -408,7 +443,7 @@ impl Sink for HitSink<'_> {
 
     fn binary_data(&mut self, _: &Searcher, _offset: u64) -> Result<bool, Self::Error> {
         // Binary files are skipped entirely, as ripgrep does when walking.
-        self.hits.binary = true;
+        self.hits = FileHits::default();
         Ok(false)
     }
 }

@@ -1,7 +1,8 @@
 //! `list_files`: the files under a directory, as ripgrep would see them.
 //!
-//! Output: one workspace-relative file path per line, sorted; directories
-//! are not listed (their files are). Ignored files (.gitignore, .ignore,
+//! Output: one workspace-relative file path per line, sorted, then a
+//! closing `[N files; directories are not listed]` line (or a note of how
+//! many were left out). Directories are not listed; their files are. Ignored files (.gitignore, .ignore,
 //! global git excludes, even outside a git repo) and `.git` are skipped;
 //! other hidden files are listed.
 
@@ -113,8 +114,15 @@ impl Tool for ListFiles {
             text.push_str(" (ignored files are not listed).");
         } else if shown < files.len() {
             text.push_str(&format!(
-                "[… {} more not shown ({} files in all); narrow it with path or pattern]\n",
+                "[… {} more not shown ({} files in all; directories are not listed); \
+                 narrow it with path or pattern]\n",
                 files.len() - shown,
+                files.len()
+            ));
+        } else {
+            let plural = if files.len() == 1 { "" } else { "s" };
+            text.push_str(&format!(
+                "[{} file{plural}; directories are not listed]\n",
                 files.len()
             ));
         }
@@ -215,8 +223,20 @@ fn collect_files(
     });
     drop(tx);
     let mut files: Vec<PathBuf> = rx.into_iter().collect();
-    files.sort_unstable();
+    files.sort_by_cached_key(|p| path_sort_key(p));
     files
+}
+
+/// A key that sorts paths component by component (`a/b` before `a-b`, as a
+/// sorted walk would) with a plain byte comparison, which is much faster
+/// than comparing `Path`s.
+pub(crate) fn path_sort_key(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|&b| if b == b'/' { 0 } else { b })
+        .collect()
 }
 
 #[cfg(test)]
@@ -268,7 +288,8 @@ mod tests {
         let out = list(dir.path(), json!({})).await.unwrap();
         assert_eq!(
             out,
-            ".gitignore\n.hidden\n.ignore\na/b/c.rs\na/z.rs\nb.txt\nkeep.log\n"
+            ".gitignore\n.hidden\n.ignore\na/b/c.rs\na/z.rs\nb.txt\nkeep.log\n\
+             [7 files; directories are not listed]\n"
         );
     }
 
@@ -286,19 +307,39 @@ mod tests {
             ],
         );
         let out = list(dir.path(), json!({"pattern": "*.rs"})).await.unwrap();
-        assert_eq!(out, "src/main.rs\nsrc/x/lib.rs\n");
+        assert_eq!(
+            out,
+            "src/main.rs\nsrc/x/lib.rs\n[2 files; directories are not listed]\n"
+        );
         let out = list(dir.path(), json!({"pattern": "src/**/*.json"}))
             .await
             .unwrap();
-        assert_eq!(out, "src/x/data.json\n");
+        assert_eq!(
+            out,
+            "src/x/data.json\n[1 file; directories are not listed]\n"
+        );
         let out = list(dir.path(), json!({"path": "src/x"})).await.unwrap();
-        assert_eq!(out, "src/x/data.json\nsrc/x/lib.rs\n");
+        assert_eq!(
+            out,
+            "src/x/data.json\nsrc/x/lib.rs\n[2 files; directories are not listed]\n"
+        );
         let out = list(dir.path(), json!({"pattern": "Cargo.toml"}))
             .await
             .unwrap();
-        assert_eq!(out, "Cargo.toml\n");
+        assert_eq!(out, "Cargo.toml\n[1 file; directories are not listed]\n");
         let out = list(dir.path(), json!({"pattern": "*.py"})).await.unwrap();
         assert!(out.starts_with("No files under . match `*.py`"), "{out}");
+    }
+
+    #[test]
+    fn sort_key_orders_by_component() {
+        let mut paths: Vec<PathBuf> = ["a-b", "a/c", "a.b/x", "a", "ab"]
+            .map(PathBuf::from)
+            .to_vec();
+        let mut by_path = paths.clone();
+        by_path.sort();
+        paths.sort_by_cached_key(|p| path_sort_key(p));
+        assert_eq!(paths, by_path);
     }
 
     #[tokio::test]
@@ -314,7 +355,8 @@ mod tests {
         assert!(out.contains("f09\n") && !out.contains("f10"), "{out}");
         assert!(
             out.ends_with(
-                "[… 20 more not shown (30 files in all); narrow it with path or pattern]\n"
+                "[… 20 more not shown (30 files in all; directories are not listed); \
+             narrow it with path or pattern]\n"
             ),
             "{out}"
         );
