@@ -8,7 +8,7 @@ mod mock_openai;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use kiln::backend::openai::{EndpointConfig, OpenAiBackend, Timeouts};
+use kiln::backend::openai::{EndpointConfig, OpenAiBackend, TextToolCalls, Timeouts};
 use kiln::backend::{Backend, BackendError, ChatRequest, Completion, Delta, FinishReason};
 use kiln::chat::{Message, ToolCall, ToolSpec, Usage};
 use mock_openai::{Chunk, Ending, MockServer, Reply, chunk};
@@ -32,6 +32,8 @@ fn config(base_url: String) -> EndpointConfig {
             idle: Duration::from_secs(5),
         },
         max_retries: 2,
+        tool_calls_in_text: TextToolCalls::Auto,
+        text_tool_format: None,
     }
 }
 
@@ -580,4 +582,114 @@ async fn errors_inside_the_stream_and_an_exhausted_script() {
         "{err:?}"
     );
     assert_eq!(server.requests().len(), 2);
+}
+
+fn read_file_spec() -> Vec<ToolSpec> {
+    vec![ToolSpec {
+        name: "read_file".into(),
+        description: "Read a file".into(),
+        parameters: json!({"type": "object", "properties": {"path": {"type": "string"}},
+            "required": ["path"]}),
+    }]
+}
+
+/// A text answer streamed in pieces of about `n` bytes.
+fn text_reply(text: &str, n: usize) -> Reply {
+    let mut chunks = vec![chunk::role()];
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + n).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        chunks.push(chunk::text(&text[start..end]));
+        start = end;
+    }
+    chunks.push(chunk::finish("stop"));
+    Reply::stream(chunks)
+}
+
+fn text_deltas(deltas: &[Delta]) -> String {
+    deltas
+        .iter()
+        .filter_map(|d| match d {
+            Delta::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn hermes_tool_call_in_text_content_becomes_a_tool_call() {
+    let content = "Let me look at it.\n<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"src/main.rs\"}}\n</tool_call>";
+    let server = MockServer::start([text_reply(content, 7)]).await;
+    let b = backend(config(server.base_url()));
+    let (result, deltas) = complete(&b, &user("read main"), &read_file_spec()).await;
+    let done = result.unwrap();
+    assert_eq!(
+        done.tool_calls,
+        vec![ToolCall {
+            id: "call_0".into(),
+            name: "read_file".into(),
+            arguments: r#"{"path":"src/main.rs"}"#.into(),
+        }]
+    );
+    assert_eq!(done.text, "Let me look at it.");
+    assert_eq!(done.finish, FinishReason::ToolCalls);
+    // The markup never reached the display.
+    assert_eq!(text_deltas(&deltas), "Let me look at it.");
+    assert!(deltas.contains(&Delta::ToolCallStarted {
+        index: 0,
+        name: "read_file".into()
+    }));
+}
+
+#[tokio::test]
+async fn fenced_json_tool_call_in_text_continues_the_id_numbering() {
+    let content = "```json\n{\n  \"name\": \"read_file\",\n  \"arguments\": {\"path\": \"Cargo.toml\"}\n}\n```";
+    let server = MockServer::start([text_reply(content, 5)]).await;
+    let b = backend(config(server.base_url()));
+    let mut messages = user("read the manifest");
+    messages.push(Message::Assistant {
+        content: String::new(),
+        tool_calls: vec![ToolCall {
+            id: "call_0".into(),
+            name: "read_file".into(),
+            arguments: r#"{"path":"README.md"}"#.into(),
+        }],
+        reasoning: None,
+    });
+    messages.push(Message::Tool {
+        tool_call_id: "call_0".into(),
+        name: "read_file".into(),
+        content: "# readme".into(),
+    });
+    let (result, deltas) = complete(&b, &messages, &read_file_spec()).await;
+    let done = result.unwrap();
+    assert_eq!(
+        done.tool_calls,
+        vec![ToolCall {
+            id: "call_1".into(),
+            name: "read_file".into(),
+            arguments: r#"{"path":"Cargo.toml"}"#.into(),
+        }]
+    );
+    assert_eq!(done.text, "");
+    assert_eq!(text_deltas(&deltas), "");
+}
+
+#[tokio::test]
+async fn tool_calls_in_text_off_keeps_the_text() {
+    let content =
+        "<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\"}}\n</tool_call>";
+    let server = MockServer::start([text_reply(content, 9)]).await;
+    let mut cfg = config(server.base_url());
+    cfg.tool_calls_in_text = TextToolCalls::Off;
+    let b = backend(cfg);
+    let (result, deltas) = complete(&b, &user("read a"), &read_file_spec()).await;
+    let done = result.unwrap();
+    assert!(done.tool_calls.is_empty());
+    assert_eq!(done.text, content);
+    assert_eq!(done.finish, FinishReason::Stop);
+    assert_eq!(text_deltas(&deltas), content);
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::backend::{BackendInfo, FinishReason};
 use crate::chat::{ToolCall, Usage};
+use crate::engine::EngineMetrics;
 use crate::tools::ToolDetails;
 
 /// The schema version written into every event.
@@ -118,6 +119,9 @@ pub enum EventKind {
         usage: Usage,
         finish_reason: FinishReason,
         duration_ms: u64,
+        /// The local engine's figures: reuse, prefill, speed, TTFT.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        engine: Option<EngineMetrics>,
     },
     /// A non-fatal problem worth showing.
     Warning {
@@ -171,6 +175,8 @@ pub enum Outcome {
     TurnLimit,
     TimeLimit,
     TokenLimit,
+    /// The conversation no longer fits the model's context window.
+    ContextExhausted,
     BackendError,
     Interrupted,
 }
@@ -181,7 +187,10 @@ impl Outcome {
         match self {
             Outcome::Done => 0,
             Outcome::Failed => 1,
-            Outcome::TurnLimit | Outcome::TimeLimit | Outcome::TokenLimit => 3,
+            Outcome::TurnLimit
+            | Outcome::TimeLimit
+            | Outcome::TokenLimit
+            | Outcome::ContextExhausted => 3,
             Outcome::BackendError => 4,
             Outcome::Interrupted => 130,
         }
@@ -198,4 +207,36 @@ pub struct SessionStats {
     pub loop_guard_hits: u32,
     pub usage: Usage,
     pub wall_ms: u64,
+    /// Totals of the local engine's per-turn figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineTotals>,
+}
+
+/// Session totals of the local engine's figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EngineTotals {
+    pub prompt_tokens: u64,
+    pub reused_tokens: u64,
+    pub prefilled_tokens: u64,
+    pub prefill_ms: u64,
+    pub generated_tokens: u64,
+    pub generation_ms: u64,
+    /// Share of prompt tokens served from the KV cache.
+    pub reuse_ratio: f64,
+}
+
+impl EngineTotals {
+    pub fn add(&mut self, m: &EngineMetrics) {
+        self.prompt_tokens += m.prompt_tokens;
+        self.reused_tokens += m.reused_tokens;
+        self.prefilled_tokens += m.prefilled_tokens;
+        self.prefill_ms += m.prefill_ms;
+        self.generated_tokens += m.generated_tokens;
+        self.generation_ms += m.generation_ms;
+        self.reuse_ratio = if self.prompt_tokens > 0 {
+            self.reused_tokens as f64 / self.prompt_tokens as f64
+        } else {
+            0.0
+        };
+    }
 }

@@ -237,10 +237,20 @@ impl Session {
             Err(crate::backend::BackendError::Cancelled) => {
                 return Err(SessionEnd::new(Outcome::Interrupted));
             }
+            // The hook for compaction: the conversation outgrew the context.
+            Err(e @ crate::backend::BackendError::ContextFull(_)) => {
+                return Err(SessionEnd::error(Outcome::ContextExhausted, e.to_string()));
+            }
             Err(e) => return Err(SessionEnd::error(Outcome::BackendError, e.to_string())),
         };
         self.stats.turns += 1;
         self.stats.usage.add(&completion.usage);
+        if let Some(m) = &completion.engine {
+            self.stats
+                .engine
+                .get_or_insert_with(Default::default)
+                .add(m);
+        }
         self.messages.push(Message::Assistant {
             content: completion.text.clone(),
             tool_calls: completion.tool_calls.clone(),
@@ -257,6 +267,7 @@ impl Session {
             usage: completion.usage,
             finish_reason: completion.finish.clone(),
             duration_ms: started.elapsed().as_millis() as u64,
+            engine: completion.engine.clone(),
         });
         Ok(completion)
     }

@@ -4,6 +4,7 @@
 //! in-process llama.cpp engine) sits behind [`Backend`]. A backend streams
 //! partial output through a [`DeltaSink`] and returns the finished message.
 
+pub mod local;
 pub mod openai;
 pub mod scripted;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::{Message, ToolCall, ToolSpec, Usage};
+use crate::engine::EngineMetrics;
 
 /// One model request: the whole conversation plus the tool specs.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +77,8 @@ pub struct Completion {
     pub tool_calls: Vec<ToolCall>,
     pub usage: Usage,
     pub finish: FinishReason,
+    /// The local engine's figures for this request (prefill, reuse, speed).
+    pub engine: Option<EngineMetrics>,
 }
 
 /// Who answers: shown in events and the UI.
@@ -109,6 +113,11 @@ pub enum BackendError {
     Protocol(String),
     #[error("{0}")]
     Config(String),
+    /// The prompt does not fit the context window.
+    #[error("{0}")]
+    ContextFull(String),
+    #[error("local engine: {0}")]
+    Engine(String),
     #[error("request cancelled")]
     Cancelled,
     #[error("gave up after {attempts} attempts: {last}")]

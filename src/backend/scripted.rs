@@ -181,6 +181,7 @@ impl Backend for ScriptedBackend {
                 cached_tokens: None,
             },
             finish,
+            engine: None,
         })
     }
 }

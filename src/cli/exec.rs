@@ -34,7 +34,7 @@ pub struct ExecArgs {
 }
 
 pub async fn run(args: ExecArgs) -> u8 {
-    match prepare(&args) {
+    match prepare(&args).await {
         Ok(mut prepared) => {
             let end = prepared.session.run_task(&prepared.task).await;
             if !args.json {
@@ -44,9 +44,9 @@ pub async fn run(args: ExecArgs) -> u8 {
             }
             outcome_code(end.outcome)
         }
-        Err(message) => {
+        Err((code, message)) => {
             eprintln!("kiln: error: {message}");
-            exit::USAGE
+            code
         }
     }
 }
@@ -56,26 +56,34 @@ struct Prepared {
     task: String,
 }
 
-/// Everything that can fail as a usage or configuration error (exit 2)
-/// happens here, before the first model request.
-fn prepare(args: &ExecArgs) -> Result<Prepared, String> {
+/// Everything that can fail before the first model request happens here:
+/// usage and configuration errors (exit 2), or a model that cannot be
+/// fetched or loaded (exit 4).
+async fn prepare(args: &ExecArgs) -> Result<Prepared, (u8, String)> {
+    prepare_inner(args).await.map_err(|e| match e {
+        providers::BuildError::Backend(m) => (exit::BACKEND, m),
+        providers::BuildError::Config(c) => (exit::USAGE, c.to_string()),
+    })
+}
+
+async fn prepare_inner(args: &ExecArgs) -> Result<Prepared, providers::BuildError> {
+    let usage = |m: String| providers::BuildError::Config(crate::config::ConfigError::Usage(m));
     let cwd = match &args.cwd {
         Some(dir) => dir.clone(),
-        None => std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?,
+        None => std::env::current_dir().map_err(|e| usage(format!("no working directory: {e}")))?,
     };
     let workspace = Workspace::new(&cwd)
-        .map_err(|e| format!("cannot use {} as workspace: {e}", cwd.display()))?;
-    let task = read_task(args.task.as_deref())?;
+        .map_err(|e| usage(format!("cannot use {} as workspace: {e}", cwd.display())))?;
+    let task = read_task(args.task.as_deref()).map_err(usage)?;
     let repo = config::repo_root(workspace.root());
-    let cfg =
-        config::load(&repo, &args.backend.overrides(&args.limits)).map_err(|e| e.to_string())?;
-    let backend = providers::build_backend(providers::choose(&cfg).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    let specs = spec::load_specs(cfg.tool_specs_dir.as_deref()).map_err(|e| e.to_string())?;
-    let tools = ToolRegistry::builtin(specs).map_err(|e| e.to_string())?;
+    let cfg = config::load(&repo, &args.backend.overrides(&args.limits))?;
+    let specs =
+        spec::load_specs(cfg.tool_specs_dir.as_deref()).map_err(|e| usage(e.to_string()))?;
+    let tools = ToolRegistry::builtin(specs).map_err(|e| usage(e.to_string()))?;
     let system_prompt =
         crate::prompt::system_prompt(workspace.root(), &repo, cfg.system_prompt_file.as_deref())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| usage(e.to_string()))?;
+    let backend = providers::build_backend(providers::choose(&cfg)?, &cfg.local).await?;
 
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
@@ -145,7 +153,10 @@ fn outcome_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Done => exit::DONE,
         Outcome::Failed => exit::FAILED,
-        Outcome::TurnLimit | Outcome::TimeLimit | Outcome::TokenLimit => exit::LIMIT,
+        Outcome::TurnLimit
+        | Outcome::TimeLimit
+        | Outcome::TokenLimit
+        | Outcome::ContextExhausted => exit::LIMIT,
         Outcome::BackendError => exit::BACKEND,
         Outcome::Interrupted => exit::INTERRUPTED,
     }

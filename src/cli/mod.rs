@@ -4,6 +4,7 @@
 //! the exit codes of `../shared/CONTRACT.md`.
 
 pub mod exec;
+pub mod models;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one task headless: progress on stderr, the final answer on stdout.
     Exec(exec::ExecArgs),
+    /// List, download and locate the known local models.
+    Models(models::ModelsArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -46,6 +49,10 @@ pub struct BackendArgs {
     /// OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Context size in tokens for the local engine (default: the model's
+    /// trained context, capped at 32k).
+    #[arg(long, value_name = "TOKENS")]
+    pub ctx_size: Option<u32>,
 }
 
 /// Budgets of one task.
@@ -71,6 +78,9 @@ impl BackendArgs {
             max_turns: limits.max_turns,
             timeout_secs: limits.timeout.map(|t| t.as_secs().max(1)),
             max_tokens: limits.max_tokens,
+            local: self.ctx_size.map(|n| crate::config::LocalFlags {
+                context_size: Some(n),
+            }),
         }
     }
 }
@@ -97,6 +107,7 @@ pub mod exit {
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Exec(args)) => exec::run(args).await,
+        Some(Command::Models(args)) => models::run(args).await,
         None => {
             eprintln!(
                 "kiln: the interactive TUI is not built yet; run a task headless with \

@@ -43,6 +43,42 @@ pub struct Config {
     pub tool_specs_dir: Option<PathBuf>,
     /// Named endpoint providers; a name equal to a preset extends the preset.
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// The in-process llama.cpp engine.
+    pub local: LocalConfig,
+}
+
+/// Settings of the `local` provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalConfig {
+    /// Context size in tokens; default: the model's trained context capped at 32k.
+    pub context_size: Option<u32>,
+    /// CPU threads; default: all cores.
+    pub threads: Option<i32>,
+    /// Layers offloaded to the GPU when built with metal/cuda/vulkan.
+    pub gpu_layers: u32,
+    /// Sampling temperature; 0 is greedy (reproducible).
+    pub temperature: f32,
+    /// Most tokens generated per turn (bounds a model that runs away).
+    pub max_tokens_per_turn: u32,
+    /// Constrain tool calls to the declared tools and schemas once one opens.
+    pub constrained_tool_calls: bool,
+    /// Reuse the KV cache between turns (off only to measure its effect).
+    pub reuse_kv_cache: bool,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            context_size: None,
+            threads: None,
+            gpu_layers: 999,
+            temperature: 0.0,
+            max_tokens_per_turn: 4096,
+            constrained_tool_calls: true,
+            reuse_kv_cache: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -60,6 +96,7 @@ impl Default for Config {
             system_prompt_file: None,
             tool_specs_dir: None,
             providers: BTreeMap::new(),
+            local: LocalConfig::default(),
         }
     }
 }
@@ -86,6 +123,11 @@ pub struct ProviderConfig {
     /// Longest silence once tokens flow.
     pub idle_timeout_secs: Option<u64>,
     pub max_retries: Option<u32>,
+    /// Recover tool calls the server returns as text: `auto`, `on` or `off`.
+    pub tool_calls_in_text: Option<crate::backend::openai::TextToolCalls>,
+    /// Their markup (`hermes`, `qwen3_coder_xml`, `llama3_json`, `mistral`,
+    /// `harmony`, `generic_json`); default: Hermes tags and bare JSON.
+    pub text_tool_format: Option<crate::toolcall::Format>,
 }
 
 /// Values given on the command line; `None` leaves lower layers alone.
@@ -103,6 +145,15 @@ pub struct FlagOverrides {
     pub timeout_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalFlags>,
+}
+
+/// Flags that set `[local]` keys.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LocalFlags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_size: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Config, ConfigError, ProviderConfig};
+use super::{Config, ConfigError, LocalConfig, ProviderConfig};
 use crate::backend::Backend;
 use crate::backend::openai::{EndpointConfig, OpenAiBackend, Timeouts};
 use crate::backend::scripted::ScriptedBackend;
@@ -178,6 +178,8 @@ fn endpoint(config: &Config, name: &str) -> Result<EndpointConfig, ConfigError> 
             idle: secs(p.idle_timeout_secs, defaults.idle),
         },
         max_retries: p.max_retries.unwrap_or(4),
+        tool_calls_in_text: p.tool_calls_in_text.unwrap_or_default(),
+        text_tool_format: p.text_tool_format,
     })
 }
 
@@ -185,22 +187,34 @@ fn is_hosted(base_url: &str) -> bool {
     !(base_url.contains("://127.") || base_url.contains("://localhost"))
 }
 
-/// Builds the backend a choice names.
-pub fn build_backend(choice: BackendChoice) -> Result<Arc<dyn Backend>, ConfigError> {
+/// Why a backend could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Usage or configuration (exit 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The model could not be fetched or loaded (exit 4).
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// Builds the backend a choice names. Loading a local model may fetch it
+/// first (with a progress bar) and takes a few seconds.
+pub async fn build_backend(
+    choice: BackendChoice,
+    local: &LocalConfig,
+) -> Result<Arc<dyn Backend>, BuildError> {
     match choice {
-        BackendChoice::Local { .. } => Err(ConfigError::Usage(
-            "the in-process llama.cpp engine (`--provider local`, the default when nothing \
-             is configured) is not part of this build yet. Use an OpenAI-compatible server: \
-             `--provider llama-server` (or ollama, lmstudio, vllm, openrouter, openai) or \
-             `--base-url URL --model ID`"
-                .into(),
-        )),
+        BackendChoice::Local { model } => {
+            let backend = crate::backend::local::load(model.as_deref(), local).await?;
+            Ok(Arc::new(backend))
+        }
         BackendChoice::Scripted { script } => ScriptedBackend::from_file(&script)
             .map(|b| Arc::new(b) as Arc<dyn Backend>)
-            .map_err(|e| ConfigError::Usage(e.to_string())),
+            .map_err(|e| ConfigError::Usage(e.to_string()).into()),
         BackendChoice::Endpoint(cfg) => OpenAiBackend::new(*cfg)
             .map(|b| Arc::new(b) as Arc<dyn Backend>)
-            .map_err(|e| ConfigError::Invalid(e.to_string())),
+            .map_err(|e| ConfigError::Invalid(e.to_string()).into()),
     }
 }
 
@@ -277,5 +291,31 @@ mod tests {
         );
         let err = choose(&c).unwrap_err().to_string();
         assert!(err.contains("KILN_TEST_SURELY_UNSET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn text_tool_call_settings_reach_the_endpoint() {
+        use crate::backend::openai::TextToolCalls;
+        use crate::toolcall::Format;
+        let endpoint = |p: ProviderConfig| {
+            let mut c = cfg();
+            c.provider = Some("mine".into());
+            c.providers.insert("mine".into(), p);
+            match choose(&c).unwrap() {
+                BackendChoice::Endpoint(e) => e,
+                other => panic!("{other:?}"),
+            }
+        };
+        let base = "base_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
+        let e = endpoint(toml::from_str(base).unwrap());
+        assert_eq!(e.tool_calls_in_text, TextToolCalls::Auto);
+        assert_eq!(e.text_tool_format, None);
+        let set =
+            format!("{base}tool_calls_in_text = \"off\"\ntext_tool_format = \"qwen3_coder_xml\"\n");
+        let e = endpoint(toml::from_str(&set).unwrap());
+        assert_eq!(e.tool_calls_in_text, TextToolCalls::Off);
+        assert_eq!(e.text_tool_format, Some(Format::Qwen3CoderXml));
+        let bad = toml::from_str::<ProviderConfig>("tool_calls_in_text = \"maybe\"");
+        assert!(bad.unwrap_err().to_string().contains("maybe"));
     }
 }

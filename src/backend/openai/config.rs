@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
+use crate::toolcall::Format;
+
 /// Everything the endpoint client needs; built by `crate::config`.
 #[derive(Clone, Debug)]
 pub struct EndpointConfig {
@@ -23,6 +27,26 @@ pub struct EndpointConfig {
     pub timeouts: Timeouts,
     /// Retries after the first attempt, for retryable failures.
     pub max_retries: u32,
+    /// Whether tool calls written as text content are recovered.
+    pub tool_calls_in_text: TextToolCalls,
+    /// The markup of such calls; `None`: Hermes `<tool_call>` tags plus the
+    /// generic JSON forms (a bare call object, a ```` ```json ```` block).
+    pub text_tool_format: Option<Format>,
+}
+
+/// Recovering tool calls that a server returns as text content (servers
+/// without a tool-call parser for the model, or small models that ignore
+/// their trained format).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextToolCalls {
+    /// When tools were offered, and only if the server sent no native calls.
+    #[default]
+    Auto,
+    /// Always; calls found in text are added after any native ones.
+    On,
+    /// Never: text stays text.
+    Off,
 }
 
 /// A long prefill is not a stall: time to first token has its own limit,

@@ -9,24 +9,27 @@
 //! - [`client`]: one HTTP attempt under the stream timeouts
 //! - [`stream`]: SSE chunks → deltas and the finished message
 //! - [`retry`]: which failures are retried, backoff, `Retry-After`
+//! - [`text_calls`]: tool calls the server returned as text content
 
 mod client;
 pub mod config;
 mod request;
 mod retry;
 mod stream;
+mod text_calls;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{EndpointConfig, Timeouts};
+pub use config::{EndpointConfig, TextToolCalls, Timeouts};
 
-use self::client::Transport;
+use self::client::{Failure, Transport};
 use self::retry::{Backoff, is_retryable};
+use self::text_calls::TextCalls;
 use super::{Backend, BackendError, BackendInfo, ChatRequest, Completion, Delta, DeltaSink};
-use crate::chat::Message;
+use crate::chat::{Message, ToolSpec};
 
 /// A [`Backend`] talking to one OpenAI-compatible endpoint.
 #[derive(Debug)]
@@ -62,6 +65,30 @@ impl OpenAiBackend {
 
     pub fn config(&self) -> &EndpointConfig {
         &self.cfg
+    }
+
+    /// One attempt, with calls written as text recovered when configured.
+    async fn attempt(
+        &self,
+        body: &bytes::Bytes,
+        prompt_tokens: u64,
+        id_offset: usize,
+        tools: &[ToolSpec],
+        deltas: &mut dyn DeltaSink,
+    ) -> Result<Completion, Failure> {
+        let Some(mut text_calls) = TextCalls::new(&self.cfg, tools) else {
+            return self
+                .transport
+                .attempt(body, prompt_tokens, id_offset, deltas)
+                .await;
+        };
+        let completion = {
+            let mut filter = text_calls.sink(deltas);
+            self.transport
+                .attempt(body, prompt_tokens, id_offset, &mut filter)
+                .await?
+        };
+        Ok(text_calls.finish(completion, deltas, id_offset))
     }
 }
 
@@ -103,7 +130,7 @@ impl Backend for OpenAiBackend {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(BackendError::Cancelled),
-                r = self.transport.attempt(&body, prompt_tokens, id_offset, deltas) => r,
+                r = self.attempt(&body, prompt_tokens, id_offset, request.tools, deltas) => r,
             };
             let failure = match result {
                 Ok(completion) => return Ok(completion),

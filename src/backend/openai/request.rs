@@ -152,6 +152,8 @@ mod tests {
             max_tokens: Some(100),
             timeouts: Timeouts::default(),
             max_retries: 0,
+            tool_calls_in_text: Default::default(),
+            text_tool_format: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub(crate) fn is_retryable(err: &BackendError) -> bool {
         BackendError::FirstTokenTimeout { .. }
         | BackendError::Protocol(_)
         | BackendError::Config(_)
+        | BackendError::ContextFull(_)
+        | BackendError::Engine(_)
         | BackendError::Cancelled
         | BackendError::RetriesExhausted { .. } => false,
     }

@@ -305,6 +305,7 @@ impl Assembler {
             tool_calls,
             usage,
             finish,
+            engine: None,
         }
     }
 }
