@@ -29,6 +29,21 @@ fn request(text: &str, reuse: bool, max_tokens: u32) -> GenerateRequest {
     }
 }
 
+fn tokens_request(tokens: Vec<i32>, reuse: bool) -> GenerateRequest {
+    GenerateRequest {
+        prompt: vec![PromptPiece::Tokens(tokens)],
+        ..request("", reuse, 0)
+    }
+}
+
+fn tokenize(engine: &Engine, text: &str) -> Vec<i32> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(engine.tokenize(text.to_string())).unwrap()
+}
+
 fn run(engine: &Engine, req: GenerateRequest) -> GenerateOutput {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -52,7 +67,10 @@ const SYSTEM: &str = "You are a helpful coding assistant. Answer briefly and pre
 #[test]
 fn reused_prefix_gives_bit_identical_logits_to_a_recompute() {
     let _g = weights::lock();
-    let Some(e) = engine(64) else { return };
+    const N_BATCH: usize = 16;
+    let Some(e) = engine(N_BATCH as u32) else {
+        return;
+    };
     let p1 = chat(&[
         ("system", SYSTEM),
         ("user", "What does `ls -la` print? Explain each column."),
@@ -74,21 +92,31 @@ fn reused_prefix_gives_bit_identical_logits_to_a_recompute() {
         reused.metrics.reused_tokens + reused.metrics.prefilled_tokens,
         reused.metrics.prompt_tokens
     );
-    // Recompute with the same chunk boundaries: p1 fresh, p2's suffix again.
-    run(&e, request(&p1, false, 0));
-    let again = run(&e, request(&p2, true, 0));
-    assert_eq!(reused.logits.len(), again.logits.len());
-    assert!(
-        reused
-            .logits
-            .iter()
-            .zip(&again.logits)
-            .all(|(a, b)| a.to_bits() == b.to_bits())
-    );
-    // And the full re-prefill agrees on the next token.
-    let full = run(&e, request(&p2, false, 0));
+    let t2 = reused.prompt_tokens.clone();
+
+    // The recompute: p2 prefilled from scratch, in chunks at 0, 16, 32, ...
+    let full = run(&e, tokens_request(t2.clone(), false));
     assert_eq!(full.metrics.reused_tokens, 0);
     assert_eq!(argmax(&full.logits), argmax(&reused.logits));
+
+    // Leave a cache that shares p2's first `k` tokens (a chunk boundary)
+    // and then diverges; p2 then comes back by removing the divergent
+    // cells and re-decoding from `k`: the same chunk boundaries as the
+    // recompute, so the logits must match bit for bit.
+    let k = reused.metrics.reused_tokens as usize / N_BATCH * N_BATCH;
+    let mut other = t2[..k].to_vec();
+    other.extend(t2[k..].iter().rev().take(12));
+    run(&e, tokens_request(other, true));
+    let again = run(&e, tokens_request(t2, true));
+    assert_eq!(again.metrics.reused_tokens as usize, k);
+    assert_eq!(full.logits.len(), again.logits.len());
+    assert!(
+        full.logits
+            .iter()
+            .zip(&again.logits)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "logits after reuse differ from a recompute"
+    );
 }
 
 #[test]
@@ -129,13 +157,6 @@ fn greedy_continuations_match_with_and_without_reuse_over_turns() {
 fn an_edit_mid_history_invalidates_exactly_the_suffix() {
     let _g = weights::lock();
     let Some(e) = engine(512) else { return };
-    let tokenize = |t: &str| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(e.tokenize(t.to_string())).unwrap()
-    };
     let a = chat(&[
         ("system", SYSTEM),
         ("user", "first question about sorting lists"),
@@ -147,7 +168,7 @@ fn an_edit_mid_history_invalidates_exactly_the_suffix() {
     );
     run(&e, request(&original, false, 0));
     let out = run(&e, request(&edited, true, 0));
-    let (t_orig, t_edit) = (tokenize(&original), tokenize(&edited));
+    let (t_orig, t_edit) = (tokenize(&e, &original), tokenize(&e, &edited));
     let common = t_orig
         .iter()
         .zip(&t_edit)
@@ -292,5 +313,97 @@ fn warm_start_loads_the_saved_prefix_and_ignores_a_corrupt_file() {
     assert_eq!(
         run(&load(), req()).metrics.warm_start,
         Some(WarmStart::Corrupt)
+    );
+}
+
+/// No recurrent or hybrid GGUF is reachable here, so the flag is forced on
+/// a transformer: the decision, not the architecture, is under test.
+#[test]
+fn a_recurrent_model_falls_back_to_a_full_prefill_and_says_so() {
+    let _g = weights::lock();
+    let Some(path) = weights::model("smollm2-135m") else {
+        return;
+    };
+    let mut cfg = EngineConfig::new(path);
+    cfg.n_ctx = Some(2048);
+    cfg.n_batch = 512;
+    cfg.assume_recurrent = true;
+    let dir = tempfile::tempdir().unwrap();
+    cfg.warm_cache = Some(dir.path().to_path_buf());
+    let e = Engine::load(cfg).unwrap();
+    assert!(e.info().recurrent);
+
+    let base = chat(&[("system", SYSTEM), ("user", "Name a sorting algorithm.")]);
+    let first = run(&e, request(&base, true, 8));
+    // Appending keeps the whole state: a recurrent state can grow.
+    let mut grown = first.prompt_tokens.clone();
+    grown.extend(&first.generated);
+    grown.extend(tokenize(&e, "<|im_end|>\n<|im_start|>user\nAnother?<|im_end|>\n"));
+    let appended = run(&e, tokens_request(grown.clone(), true));
+    assert_eq!(
+        appended.metrics.reused_tokens as usize,
+        first.prompt_tokens.len() + first.generated.len()
+    );
+    assert_eq!(appended.metrics.reuse_note, None);
+
+    // An edit in the middle cannot be cut out of a recurrent state: the
+    // whole prompt is prefilled again, and the metrics say why.
+    let edited = chat(&[("system", SYSTEM), ("user", "Name a search algorithm.")]);
+    let out = run(&e, request(&edited, true, 8));
+    assert_eq!(out.metrics.reused_tokens, 0);
+    assert_eq!(out.metrics.prefilled_tokens, out.metrics.prompt_tokens);
+    let note = out.metrics.reuse_note.clone().unwrap_or_default();
+    assert!(note.contains("recurrent/hybrid"), "{note:?}");
+    // Never a wrong answer: the same as a fresh prefill on a normal engine.
+    let plain = engine(512).unwrap();
+    let reference = run(&plain, request(&edited, false, 8));
+    assert_eq!(out.generated, reference.generated);
+    // And no warm-start state is saved for a state that cannot be cut.
+    let with_prefix = GenerateRequest {
+        warm_prefix: Some(format!("<|im_start|>system\n{SYSTEM}<|im_end|>\n")),
+        ..request(&edited, false, 0)
+    };
+    assert_eq!(run(&e, with_prefix).metrics.warm_start, None);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// Gemma 3 attends over a 512-token sliding window. The engine keeps a
+/// full-size SWA cache, so cutting a suffix that starts far outside the
+/// window stays exact.
+#[test]
+fn a_sliding_window_model_reuses_exactly_beyond_its_window() {
+    let _g = weights::lock();
+    let Some(path) = weights::model("gemma3-270m") else {
+        return;
+    };
+    const N_BATCH: usize = 64;
+    let mut cfg = EngineConfig::new(path);
+    cfg.n_ctx = Some(4096);
+    cfg.n_batch = N_BATCH as u32;
+    cfg.warm_cache = None;
+    let e = Engine::load(cfg).unwrap();
+    assert!(e.info().swa, "gemma 3 uses sliding-window attention");
+
+    let text: String = (0..160)
+        .map(|i| format!("Line {i}: the value of item {i} is {}.\n", i * 7 % 13))
+        .collect();
+    let t = tokenize(&e, &text);
+    assert!(t.len() > 1500, "{} tokens", t.len());
+    // Recompute from scratch.
+    let full = run(&e, tokens_request(t.clone(), false));
+    // Diverge at a chunk boundary ~1000 tokens back (twice the window),
+    // then come back: the suffix is cut and re-decoded.
+    let k = (t.len() - 1000) / N_BATCH * N_BATCH;
+    let mut other = t[..k].to_vec();
+    other.extend(t[k..k + 40].iter().rev());
+    run(&e, tokens_request(other, true));
+    let again = run(&e, tokens_request(t, true));
+    assert_eq!(again.metrics.reused_tokens as usize, k);
+    assert!(
+        full.logits
+            .iter()
+            .zip(&again.logits)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "sliding-window reuse changed the logits"
     );
 }

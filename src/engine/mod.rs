@@ -35,6 +35,10 @@ pub struct EngineConfig {
     pub n_batch: u32,
     /// Where prefix states are saved for warm starts; `None` disables them.
     pub warm_cache: Option<PathBuf>,
+    /// Treat the model as recurrent/hybrid whatever its flags say. No such
+    /// GGUF is reachable on kiln's CI machines, so tests force the flag to
+    /// prove the fallback (full prefill, reported) is taken.
+    pub assume_recurrent: bool,
 }
 
 /// The cap on the default context size.
@@ -49,6 +53,7 @@ impl EngineConfig {
             n_gpu_layers: 999,
             n_batch: 512,
             warm_cache: warm::WarmCache::default_dir(),
+            assume_recurrent: false,
         }
     }
 }

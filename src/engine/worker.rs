@@ -209,7 +209,7 @@ fn model_info(model: &LlamaModel, config: &EngineConfig) -> ModelInfo {
         n_ctx,
         n_ctx_train,
         swa,
-        recurrent: model.is_recurrent() || model.is_hybrid(),
+        recurrent: config.assume_recurrent || model.is_recurrent() || model.is_hybrid(),
     }
 }
 
@@ -499,13 +499,13 @@ impl Worker<'_> {
             return (keep, None);
         }
         if self.info.recurrent {
+            let dropped = self.cached.len() - keep;
             self.reset();
             return (
                 0,
                 Some(format!(
-                    "recurrent/hybrid model: its state cannot drop the last {} tokens, so the \
-                     whole prompt is prefilled again",
-                    self.cached.len() - keep
+                    "recurrent/hybrid model: its state cannot drop the last {dropped} tokens, so \
+                     the whole prompt is prefilled again"
                 )),
             );
         }
