@@ -338,7 +338,10 @@ fn a_recurrent_model_falls_back_to_a_full_prefill_and_says_so() {
     // Appending keeps the whole state: a recurrent state can grow.
     let mut grown = first.prompt_tokens.clone();
     grown.extend(&first.generated);
-    grown.extend(tokenize(&e, "<|im_end|>\n<|im_start|>user\nAnother?<|im_end|>\n"));
+    grown.extend(tokenize(
+        &e,
+        "<|im_end|>\n<|im_start|>user\nAnother?<|im_end|>\n",
+    ));
     let appended = run(&e, tokens_request(grown.clone(), true));
     assert_eq!(
         appended.metrics.reused_tokens as usize,
