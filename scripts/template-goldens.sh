@@ -23,8 +23,9 @@
 #   today's date; kiln injects a fixed one) and `enable_thinking: true` (what
 #   kiln passes by default), plus llama-server's own default
 #   `preserve_reasoning: true`, spelled out.
-# - tool parameters are sent with sorted keys, as kiln's serde_json (without
-#   preserve_order) holds them; tool-call arguments are sent as the raw string.
+# - tool parameters are sent in the order the fixture writes them, as kiln
+#   (serde_json with preserve_order) holds them; tool-call arguments are sent
+#   as the raw string.
 # - _special_tokens.json records the model's BOS/EOS the goldens were made with.
 #
 # Usage: scripts/template-goldens.sh [template-name ...]
@@ -63,13 +64,6 @@ os.makedirs(out_dir, exist_ok=True)
 spec = json.load(open(f"{fixtures}/conversations.json", encoding="utf-8"))
 shapes = json.load(open(f"{fixtures}/shapes.json", encoding="utf-8"))
 
-def sort_keys(v):
-    if isinstance(v, dict):
-        return {k: sort_keys(v[k]) for k in sorted(v)}
-    if isinstance(v, list):
-        return [sort_keys(x) for x in v]
-    return v
-
 def openai_message(m):
     """kiln's Message (serde form) as the OpenAI message kiln's backends send."""
     out = {"role": m["role"], "content": m.get("content", "")}
@@ -89,7 +83,7 @@ def openai_message(m):
 def openai_tools(specs):
     return [{"type": "function", "function": {
         "name": t["name"], "description": t["description"],
-        "parameters": sort_keys(t["parameters"])}} for t in specs]
+        "parameters": t["parameters"]}} for t in specs]
 
 def free_port():
     with socket.socket() as s:

@@ -56,10 +56,45 @@ pub fn system_prompt(
                 workspace => workspace.display().to_string(),
                 os => std::env::consts::OS,
                 agents_md => agents_md,
+                files => file_overview(workspace),
             },
         )
         .map_err(template_error)?;
     Ok(rendered.trim().to_string())
+}
+
+/// Most files the overview names; past it, the model is told to look.
+const OVERVIEW_FILES: usize = 40;
+
+/// The workspace's files when the session starts, shallowest first (so a
+/// big tree shows its top levels), one relative path per line. Small models
+/// otherwise guess paths (`src/calc.py` for `calc.py`) instead of looking.
+/// Taken once per session, so the prompt stays byte-stable.
+pub fn file_overview(workspace: &Path) -> String {
+    let mut files: Vec<(usize, String)> = crate::tools::list_files::walker(workspace)
+        .max_depth(Some(6))
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(workspace).ok()?.to_str()?.to_string();
+            Some((e.depth(), rel))
+        })
+        .collect();
+    files.sort();
+    let total = files.len();
+    let mut lines: Vec<String> = files
+        .into_iter()
+        .take(OVERVIEW_FILES)
+        .map(|(_, rel)| format!("  {rel}"))
+        .collect();
+    if total > OVERVIEW_FILES {
+        lines.push(format!(
+            "  … and {} more (use list_files)",
+            total - OVERVIEW_FILES
+        ));
+    }
+    lines.join("\n")
 }
 
 /// `AGENTS.md` files from the repository root down to the working
@@ -111,6 +146,33 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.contains("Use tabs."));
         assert!(a.contains(&dir.path().display().to_string()));
+        assert!(a.contains("  AGENTS.md"), "{a}");
+    }
+
+    #[test]
+    fn overview_lists_shallow_files_first_and_bounds_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/deep")).unwrap();
+        std::fs::create_dir_all(root.join("target")).unwrap();
+        std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+        std::fs::write(root.join("target/out.bin"), "x").unwrap();
+        std::fs::write(root.join("src/deep/z.rs"), "").unwrap();
+        for i in 0..OVERVIEW_FILES {
+            std::fs::write(root.join(format!("src/f{i:02}.rs")), "").unwrap();
+        }
+        std::fs::write(root.join("main.py"), "").unwrap();
+        let text = file_overview(root);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "  .gitignore");
+        assert_eq!(lines[1], "  main.py");
+        assert!(!text.contains("target"), "{text}");
+        assert!(
+            !text.contains("z.rs"),
+            "deepest file is past the bound: {text}"
+        );
+        assert_eq!(lines.len(), OVERVIEW_FILES + 1);
+        assert_eq!(lines[OVERVIEW_FILES], "  … and 3 more (use list_files)");
     }
 
     #[test]

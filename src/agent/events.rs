@@ -101,7 +101,8 @@ pub enum EventKind {
         details: ToolDetails,
         duration_ms: u64,
     },
-    /// The same failing call was repeated; the model was told.
+    /// The same failing call was repeated, or the same successful call with
+    /// the same result several times in a row; the model was told.
     LoopGuard {
         turn: u32,
         name: String,

@@ -13,7 +13,7 @@ use crate::chat::{Message, ToolCall, ToolSpec};
 use crate::tools::{ToolContext, ToolRegistry};
 
 use super::events::{EventKind, LimitsInfo, Outcome, SessionStats};
-use super::loop_guard::{LoopGuard, Verdict, repeat_notice};
+use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice};
 use super::prefix::PrefixTracker;
 use super::sink::Emitter;
 
@@ -284,40 +284,22 @@ impl Session {
         let result = self.tools.dispatch(call, &self.ctx).await;
         let mut for_model = result.for_model(self.tools.spec(&call.name));
         self.stats.tool_calls += 1;
-        let mut end = None;
-        let (ok, error_kind, output, details) = match &result.outcome {
+        let mut truncated_for_model = false;
+        let (verdict, ok, error_kind, output, details) = match &result.outcome {
             Ok(out) => {
-                self.guard.succeeded(call);
-                (true, None, out.full.clone(), out.details.clone())
+                truncated_for_model = for_model != out.full;
+                let verdict = self.guard.succeeded(call, &out.full);
+                (verdict, true, None, out.full.clone(), out.details.clone())
             }
             Err(e) => {
                 *self.stats.tool_errors.entry(e.kind().into()).or_default() += 1;
-                match self.guard.failed(call, &for_model) {
-                    Verdict::Fresh => {}
-                    Verdict::Repeated { repeats } => {
-                        self.loop_guard_hit(turn, call, repeats);
-                        for_model.push_str(&repeat_notice(repeats));
-                    }
-                    Verdict::GiveUp { repeats } => {
-                        self.loop_guard_hit(turn, call, repeats);
-                        end = Some(SessionEnd::error(
-                            Outcome::Failed,
-                            format!(
-                                "loop guard: the model made the same failing `{}` call {repeats} times",
-                                call.name
-                            ),
-                        ));
-                    }
-                }
-                (
-                    false,
-                    Some(e.kind().to_string()),
-                    for_model.clone(),
-                    Default::default(),
-                )
+                let verdict = self.guard.failed(call, &for_model);
+                let kind = Some(e.kind().to_string());
+                (verdict, false, kind, for_model.clone(), Default::default())
             }
         };
-        let truncated_for_model = ok && for_model != output;
+        let end = self.guard_verdict(turn, call, verdict, ok, &mut for_model);
+        let output = if ok { output } else { for_model.clone() };
         self.messages.push(Message::Tool {
             tool_call_id: call.id.clone(),
             name: call.name.clone(),
@@ -335,6 +317,46 @@ impl Session {
             duration_ms: result.duration.as_millis() as u64,
         });
         end
+    }
+
+    /// Acts on the loop guard's verdict: a notice for the model on a
+    /// repeat, the end of the session at the limit.
+    fn guard_verdict(
+        &mut self,
+        turn: u32,
+        call: &ToolCall,
+        verdict: Verdict,
+        ok: bool,
+        for_model: &mut String,
+    ) -> Option<SessionEnd> {
+        match verdict {
+            Verdict::Fresh => None,
+            Verdict::Repeated { repeats } => {
+                self.loop_guard_hit(turn, call, repeats);
+                for_model.push_str(&if ok {
+                    repeat_success_notice(repeats)
+                } else {
+                    repeat_notice(repeats)
+                });
+                None
+            }
+            Verdict::GiveUp { repeats } => {
+                self.loop_guard_hit(turn, call, repeats);
+                let error = if ok {
+                    format!(
+                        "loop guard: the model made the same `{}` call {repeats} times in a row \
+                         with the same result",
+                        call.name
+                    )
+                } else {
+                    format!(
+                        "loop guard: the model made the same failing `{}` call {repeats} times",
+                        call.name
+                    )
+                };
+                Some(SessionEnd::error(Outcome::Failed, error))
+            }
+        }
     }
 
     fn loop_guard_hit(&mut self, turn: u32, call: &ToolCall, repeats: u32) {

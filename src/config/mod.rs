@@ -63,6 +63,9 @@ pub struct LocalConfig {
     pub max_tokens_per_turn: u32,
     /// Constrain tool calls to the declared tools and schemas once one opens.
     pub constrained_tool_calls: bool,
+    /// With constrained tool calls: the first reply to each user message
+    /// must be a tool call (small models otherwise answer from imagination).
+    pub tool_call_first: bool,
     /// Reuse the KV cache between turns (off only to measure its effect).
     pub reuse_kv_cache: bool,
 }
@@ -76,6 +79,7 @@ impl Default for LocalConfig {
             temperature: 0.0,
             max_tokens_per_turn: 4096,
             constrained_tool_calls: true,
+            tool_call_first: true,
             reuse_kv_cache: true,
         }
     }

@@ -110,13 +110,15 @@ impl Default for Sampling {
 }
 
 /// A grammar that applies only once a trigger pattern appears in the
-/// output (llama.cpp's lazy grammars).
+/// output (llama.cpp's lazy grammars), or from the first token when forced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LazyGrammar {
     pub gbnf: String,
     /// Regexes matched against the output from its start; the grammar is
     /// fed from the first match group on.
     pub trigger_patterns: Vec<String>,
+    /// Apply the grammar from the first token: the reply must match it.
+    pub forced: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +168,9 @@ pub struct EngineMetrics {
     /// Why less than the whole common prefix was reused, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reuse_note: Option<String>,
+    /// Why the tool-call grammar ended the turn early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grammar_error: Option<String>,
 }
 
 /// The result of one request.

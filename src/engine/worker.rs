@@ -363,7 +363,10 @@ impl Worker<'_> {
                 finish = Finish::Cancelled;
                 break;
             }
-            let token = sampler.sample(&self.ctx, -1);
+            let Some(token) = self.sample(&mut sampler, &mut metrics) else {
+                finish = Finish::Length;
+                break;
+            };
             if generated.is_empty() {
                 metrics.ttft_ms = started.elapsed().as_millis() as u64;
             }
@@ -548,16 +551,50 @@ impl Worker<'_> {
         Ok(())
     }
 
+    /// Samples the next token and feeds it to the sampler chain. Done by
+    /// hand rather than with `LlamaSampler::sample` because llama.cpp throws
+    /// a C++ exception when a lazy grammar rejects the text its trigger
+    /// replays, which would abort the whole process through the FFI; here
+    /// it ends the turn with a note instead.
+    fn sample(
+        &self,
+        sampler: &mut LlamaSampler,
+        metrics: &mut EngineMetrics,
+    ) -> Option<LlamaToken> {
+        let mut candidates = self.ctx.token_data_array_ith(-1);
+        candidates.apply_sampler(sampler);
+        let token = candidates.selected_token();
+        let accepted = token.map(|t| sampler.try_accept(t));
+        match accepted {
+            Some(Ok(())) => token,
+            Some(Err(e)) => {
+                metrics.grammar_error = Some(format!(
+                    "the tool-call grammar rejected the model's output ({e}); the turn was \
+                     ended there"
+                ));
+                None
+            }
+            None => {
+                metrics.grammar_error = Some("no token could be sampled".into());
+                None
+            }
+        }
+    }
+
     fn sampler(&self, request: &GenerateRequest) -> Result<LlamaSampler, EngineError> {
         let mut chain = Vec::new();
         if let Some(g) = &request.grammar {
-            let grammar = LlamaSampler::grammar_lazy_patterns(
-                self.model,
-                &g.gbnf,
-                "root",
-                &g.trigger_patterns,
-                &[],
-            )
+            let grammar = if g.forced {
+                LlamaSampler::grammar(self.model, &g.gbnf, "root")
+            } else {
+                LlamaSampler::grammar_lazy_patterns(
+                    self.model,
+                    &g.gbnf,
+                    "root",
+                    &g.trigger_patterns,
+                    &[],
+                )
+            }
             .map_err(|e| EngineError::Llama(format!("invalid tool-call grammar: {e}")))?;
             chain.push(grammar);
         }

@@ -198,12 +198,29 @@ fn ambiguous_message(content: &str, old: &str, count: usize, rel: &Path) -> Stri
     )
 }
 
+/// Files up to this many lines are shown whole when old_string misses.
+const WHOLE_FILE_LINES: usize = 40;
+
 /// Explains a failed match, showing the closest region of the file and a
 /// diff from the model's text to it.
 fn no_match_message(content: &str, old: &str, rel: &Path) -> String {
     let file = to_lf(content);
     let needle = to_lf(old);
     let mut msg = format!("old_string was not found in {}.", rel.display());
+    let line_count = file.lines().count();
+    if line_count <= WHOLE_FILE_LINES {
+        // A short file is shown whole: small models tend to retry a guess
+        // at the text; the real text, right in the error, breaks that.
+        msg.push_str(&format!(" The whole file ({line_count} lines) is:\n"));
+        for (i, line) in file.lines().enumerate() {
+            msg.push_str(&format!("{:>6}\t{line}\n", i + 1));
+        }
+        msg.push_str(
+            "old_string must be a part of this text, copied exactly (without the line \
+             numbers). Change the line that causes the problem.",
+        );
+        return msg;
+    }
     let Some(region) = closest_region(&file, &needle) else {
         msg.push_str(
             " Nothing in the file resembles it; read the file again (read_file) \
@@ -443,6 +460,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn no_match_in_a_short_file_shows_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "def add(a, b):\n    return a - b\n";
+        std::fs::write(dir.path().join("calc.py"), text).unwrap();
+        let msg = failed_msg(
+            edit(
+                dir.path(),
+                json!({
+                    "path": "calc.py",
+                    "old_string": "self.assertEqual(add(2, 3), -1)",
+                    "new_string": "self.assertEqual(add(2, 3), 5)"
+                }),
+            )
+            .await,
+        );
+        assert!(msg.contains("The whole file (2 lines) is:"), "{msg}");
+        assert!(
+            msg.contains("     1\tdef add(a, b):\n     2\t    return a - b\n"),
+            "{msg}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("calc.py")).unwrap(),
+            text
+        );
+    }
+
+    #[tokio::test]
     async fn no_match_shows_closest_region_and_diff() {
         let dir = tempfile::tempdir().unwrap();
         let mut text: String = (1..=50)
@@ -482,7 +526,9 @@ mod tests {
     #[tokio::test]
     async fn no_match_without_anything_similar_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("t.txt"), "aaaa\nbbbb\n").unwrap();
+        // Longer than a file shown whole.
+        let text = "aaaa\nbbbb\n".repeat(WHOLE_FILE_LINES);
+        std::fs::write(dir.path().join("t.txt"), text).unwrap();
         let msg = failed_msg(
             edit(
                 dir.path(),

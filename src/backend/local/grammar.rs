@@ -27,11 +27,15 @@ pub fn lazy_grammar(format: Format, tools: &[ToolSpec]) -> Option<LazyGrammar> {
         _ => return None,
     };
     let call = call_grammar(format, tools)?;
-    let gbnf = format!("root ::= block (ws block)*\n{block}\nws ::= [ \\t\\n]*\n{call}");
+    // Whitespace between and after calls is bounded: an unbounded `ws`
+    // lets a small model loop on newlines, and a newline after the last
+    // call must still allow the turn to end.
+    let gbnf = format!("root ::= block (ws block)* ws\n{block}\nws ::= [ \\t\\n]{{0,8}}\n{call}");
     let group = openers.join("|");
     Some(LazyGrammar {
         gbnf,
         trigger_patterns: vec![format!(r"[\s\S]*?({group})[\s\S]*")],
+        forced: false,
     })
 }
 
@@ -41,12 +45,17 @@ fn call_grammar(format: Format, tools: &[ToolSpec]) -> Option<String> {
         Format::Llama3Json => "parameters",
         _ => "arguments",
     };
+    // Property order matters: llama.cpp's converter emits properties in
+    // order, so the grammar must expect `name` first, as models write it, or
+    // the `{"name"` a trigger replays would not parse. serde_json and toml
+    // are built with `preserve_order` for this (and so arguments follow the
+    // order of the tool specs, e.g. `path` before `old_string`).
     let any_of: Vec<_> = tools
         .iter()
         .map(|t| {
             json!({
                 "type": "object",
-                "properties": { "name": { "const": t.name }, args_key: t.parameters },
+                "properties": { "name": { "const": t.name }, args_key: bounded(&t.parameters) },
                 "required": ["name", args_key],
                 "additionalProperties": false,
             })
@@ -65,6 +74,30 @@ fn call_grammar(format: Format, tools: &[ToolSpec]) -> Option<String> {
             .join("\n"),
     )
 }
+
+/// The argument schema with an upper bound on every integer that has none,
+/// so a small model cannot run away inside a number (seen: 0.5B Qwen filling
+/// a `timeout_secs` with digits until the token cap).
+fn bounded(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match schema {
+        Value::Object(map) => {
+            let mut map: serde_json::Map<String, Value> =
+                map.iter().map(|(k, v)| (k.clone(), bounded(v))).collect();
+            if map.get("type").and_then(Value::as_str) == Some("integer")
+                && !map.contains_key("maximum")
+            {
+                map.insert("maximum".into(), Value::from(MAX_INTEGER));
+            }
+            Value::Object(map)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(bounded).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Larger than any line number or timeout a tool takes.
+const MAX_INTEGER: u64 = 99_999_999;
 
 #[cfg(feature = "llama")]
 fn schema_to_gbnf(schema: &str) -> Option<String> {

@@ -94,7 +94,7 @@ fn wire_message(message: &Message) -> ChatCompletionRequestMessage {
                             id: call.id.clone(),
                             function: FunctionCall {
                                 name: call.name.clone(),
-                                arguments: call.arguments.clone(),
+                                arguments: wire_arguments(&call.arguments),
                             },
                         })
                     })
@@ -114,6 +114,22 @@ fn wire_message(message: &Message) -> ChatCompletionRequestMessage {
             content: ChatCompletionRequestToolMessageContent::Text(content.clone()),
             tool_call_id: tool_call_id.clone(),
         }),
+    }
+}
+
+/// A call's arguments as sent back in the history. Servers that render the
+/// history through the model's chat template parse them (llama-server
+/// answers HTTP 500 on arguments that are not JSON, and the session would
+/// end there), so a malformed call the model wrote, e.g. one cut off by the
+/// length limit, goes back as a JSON string holding the raw text: what the
+/// model wrote, as valid JSON (the local engine's template context keeps
+/// such arguments as a string too). A pure function of the text, so
+/// requests stay byte-stable.
+fn wire_arguments(raw: &str) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok() {
+        raw.to_string()
+    } else {
+        Value::String(raw.to_string()).to_string()
     }
 }
 
@@ -224,6 +240,26 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("\"temperature\":0.2"), "{text}");
         assert!(!text.contains("0.2000"), "{text}");
+    }
+
+    #[test]
+    fn malformed_arguments_go_back_as_a_json_string() {
+        let call = |id: &str, arguments: &str| ToolCall {
+            id: id.into(),
+            name: "read_file".into(),
+            arguments: arguments.into(),
+        };
+        let cut = r#"{"path": "/tmp/ws"#;
+        let messages = vec![Message::Assistant {
+            content: String::new(),
+            tool_calls: vec![call("c1", r#"{"path": "a"}"#), call("c2", cut)],
+            reasoning: None,
+        }];
+        let v = body(&cfg(), &messages, &[]);
+        let calls = &v["messages"][0]["tool_calls"];
+        assert_eq!(calls[0]["function"]["arguments"], r#"{"path": "a"}"#);
+        let sent = calls[1]["function"]["arguments"].as_str().unwrap();
+        assert_eq!(serde_json::from_str::<Value>(sent).unwrap(), json!(cut));
     }
 
     #[test]
