@@ -223,8 +223,10 @@ fn run_session(
     tools: &[ToolSpec],
     target: usize,
 ) -> anyhow::Result<Session> {
-    // Room for the target plus replies that run longer than assumed.
-    let n_ctx = target as u32 + 2048;
+    // Room for the target, plus what a target below the fixed prefix and
+    // 20 minimal turns (unreachable: the 2k case with kiln's ~1.5k-token
+    // prefix) and replies that run longer than assumed add.
+    let n_ctx = target as u32 + 4096;
     eprintln!("session ~{target} tokens: kiln with reuse…");
     let engine = kiln_side::load_engine(model, n_ctx, opts.threads, None)?;
     let (script, sizing) = rt.block_on(Script::sized(

@@ -119,10 +119,7 @@ fn run_all(backend: &LocalBackend, system: &str, tools: &[ToolSpec]) -> Tally {
                 content: prompt.to_string(),
             },
         ];
-        let request = ChatRequest {
-            messages: &messages,
-            tools,
-        };
+        let request = ChatRequest::new(&messages, tools);
         let mut sink = |_: Delta| {};
         let completion = rt
             .block_on(backend.complete(request, &mut sink, &CancellationToken::new()))

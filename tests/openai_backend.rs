@@ -63,7 +63,7 @@ async fn complete(
     let mut sink = |d: Delta| deltas.push(d);
     let result = backend
         .complete(
-            ChatRequest { messages, tools },
+            ChatRequest::new(messages, tools),
             &mut sink,
             &CancellationToken::new(),
         )
@@ -451,14 +451,7 @@ async fn cancellation_is_prompt() {
         let started = Instant::now();
         let messages = user("hi");
         let result = b
-            .complete(
-                ChatRequest {
-                    messages: &messages,
-                    tools: &[],
-                },
-                &mut sink,
-                &cancel,
-            )
+            .complete(ChatRequest::new(&messages, &[]), &mut sink, &cancel)
             .await;
         assert!(matches!(result, Err(BackendError::Cancelled)), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(1));
@@ -521,10 +514,7 @@ async fn grown_conversation_keeps_a_byte_identical_prefix() {
     );
     assert_eq!(new.body["tools"][0]["function"]["name"], "read_file");
     // Same conversation, same bytes.
-    let request = ChatRequest {
-        messages: &messages,
-        tools: &tools,
-    };
+    let request = ChatRequest::new(&messages, &tools);
     assert_eq!(
         b.request_body(request).unwrap(),
         new.raw_body.as_bytes().to_vec()

@@ -110,7 +110,7 @@ async fn complete(
     let started = Instant::now();
     let completion = backend
         .complete(
-            ChatRequest { messages, tools },
+            ChatRequest::new(messages, tools),
             &mut sink,
             &CancellationToken::new(),
         )

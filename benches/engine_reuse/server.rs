@@ -135,10 +135,9 @@ impl Server {
         script: &Script,
         max_tokens: u32,
     ) -> anyhow::Result<(Message, Value, String, u64)> {
-        let body = self.endpoint.request_body(ChatRequest {
-            messages,
-            tools: &script.tools,
-        })?;
+        let body = self
+            .endpoint
+            .request_body(ChatRequest::new(messages, &script.tools))?;
         let mut body: serde_json::Map<String, Value> = serde_json::from_slice(&body)?;
         body.insert("stream".into(), json!(false));
         body.remove("stream_options");

@@ -108,6 +108,14 @@ pub enum EventKind {
         name: String,
         repeats: u32,
     },
+    /// The turn's answer only repeated calls that had failed the same way
+    /// before; it was discarded (not added to the conversation) and the
+    /// backend asked to sample the turn again.
+    Resampled {
+        turn: u32,
+        attempt: u32,
+        reason: String,
+    },
     /// A request did not extend the previous one, so any prefix cache misses
     /// from `at_message` on.
     PrefixBroken {

@@ -54,6 +54,11 @@ impl LoopGuard {
         self.verdict(repeats)
     }
 
+    /// Whether this exact call failed before (and has not succeeded since).
+    pub fn has_failed(&self, call: &ToolCall) -> bool {
+        self.failures.contains_key(&key(call))
+    }
+
     /// Records a successful call and its output; a success of a call that
     /// failed before clears that record.
     pub fn succeeded(&mut self, call: &ToolCall, output: &str) -> Verdict {

@@ -17,6 +17,9 @@ use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice
 use super::prefix::PrefixTracker;
 use super::sink::Emitter;
 
+/// How often one turn is sampled again when it only repeats failed calls.
+const MAX_RESAMPLES: u32 = 2;
+
 /// The budgets one task runs under.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -176,7 +179,7 @@ impl Session {
                 return end;
             }
             turn += 1;
-            let completion = match self.request(turn).await {
+            let completion = match self.turn_completion(turn).await {
                 Ok(c) => c,
                 Err(end) => return end,
             };
@@ -208,8 +211,66 @@ impl Session {
         }
     }
 
-    /// Sends the conversation and appends the assistant message.
-    async fn request(&mut self, turn: u32) -> Result<Completion, SessionEnd> {
+    /// Gets the turn's completion and appends it as the assistant message.
+    /// A completion whose calls all repeat calls that already failed is,
+    /// where the backend can sample differently, discarded and asked for
+    /// again (at most [`MAX_RESAMPLES`] times): greedy decoding would
+    /// otherwise repeat it word for word, whatever the error said.
+    async fn turn_completion(&mut self, turn: u32) -> Result<Completion, SessionEnd> {
+        let mut resample = 0;
+        loop {
+            let started = Instant::now();
+            let completion = self.request(turn, resample).await?;
+            let repeated = self.repeated_failure(&completion);
+            let discard =
+                repeated.is_some() && resample < MAX_RESAMPLES && self.backend.can_resample();
+            if !discard {
+                self.messages.push(Message::Assistant {
+                    content: completion.text.clone(),
+                    tool_calls: completion.tool_calls.clone(),
+                    reasoning: completion.reasoning.clone(),
+                });
+                self.emitter.emit(EventKind::AssistantMessage {
+                    turn,
+                    text: completion.text.clone(),
+                    reasoning: completion.reasoning.clone(),
+                    tool_calls: completion.tool_calls.clone(),
+                });
+            }
+            self.emitter.emit(EventKind::TurnCompleted {
+                turn,
+                usage: completion.usage,
+                finish_reason: completion.finish.clone(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                engine: completion.engine.clone(),
+            });
+            match repeated.filter(|_| discard) {
+                Some(name) => {
+                    resample += 1;
+                    self.emitter.emit(EventKind::Resampled {
+                        turn,
+                        attempt: resample,
+                        reason: format!(
+                            "the answer repeated a `{name}` call that already failed the same \
+                             way; it was discarded and sampled again"
+                        ),
+                    });
+                }
+                None => return Ok(completion),
+            }
+        }
+    }
+
+    /// The tool name when every call of `completion` already failed before
+    /// with the same arguments.
+    fn repeated_failure(&self, completion: &Completion) -> Option<String> {
+        let calls = &completion.tool_calls;
+        let all = !calls.is_empty() && calls.iter().all(|c| self.guard.has_failed(c));
+        all.then(|| calls[0].name.clone())
+    }
+
+    /// Sends the conversation; counts the usage.
+    async fn request(&mut self, turn: u32, resample: u32) -> Result<Completion, SessionEnd> {
         self.emitter.emit(EventKind::TurnStarted {
             turn,
             messages: self.messages.len(),
@@ -221,10 +282,9 @@ impl Session {
                 reason: "the conversation was rewritten".into(),
             });
         }
-        let started = Instant::now();
         let request = ChatRequest {
-            messages: &self.messages,
-            tools: &self.specs,
+            resample,
+            ..ChatRequest::new(&self.messages, &self.specs)
         };
         let emitter = &mut self.emitter;
         let mut on_delta = |d: Delta| emitter.emit(delta_event(turn, d));
@@ -251,24 +311,6 @@ impl Session {
                 .get_or_insert_with(Default::default)
                 .add(m);
         }
-        self.messages.push(Message::Assistant {
-            content: completion.text.clone(),
-            tool_calls: completion.tool_calls.clone(),
-            reasoning: completion.reasoning.clone(),
-        });
-        self.emitter.emit(EventKind::AssistantMessage {
-            turn,
-            text: completion.text.clone(),
-            reasoning: completion.reasoning.clone(),
-            tool_calls: completion.tool_calls.clone(),
-        });
-        self.emitter.emit(EventKind::TurnCompleted {
-            turn,
-            usage: completion.usage,
-            finish_reason: completion.finish.clone(),
-            duration_ms: started.elapsed().as_millis() as u64,
-            engine: completion.engine.clone(),
-        });
         Ok(completion)
     }
 
@@ -417,3 +459,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -137,8 +137,11 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             ..
         } => format!("  ! retry {attempt} in {delay_ms} ms: {reason}"),
         EventKind::LoopGuard { name, repeats, .. } => {
-            format!("  ! loop guard: `{name}` failed the same way {repeats} times")
+            format!("  ! loop guard: the same `{name}` call {repeats} times")
         }
+        EventKind::Resampled {
+            attempt, reason, ..
+        } => format!("  ! sampled again ({attempt}): {reason}"),
         EventKind::PrefixBroken {
             at_message, reason, ..
         } => format!("  ! prompt prefix broken at message {at_message}: {reason}"),

@@ -22,6 +22,20 @@ use crate::engine::EngineMetrics;
 pub struct ChatRequest<'a> {
     pub messages: &'a [Message],
     pub tools: &'a [ToolSpec],
+    /// 0 for a turn's first request; n > 0 asks again for the same turn
+    /// because answer n-1 was discarded, so a backend that can (see
+    /// [`Backend::can_resample`]) should sample differently.
+    pub resample: u32,
+}
+
+impl<'a> ChatRequest<'a> {
+    pub fn new(messages: &'a [Message], tools: &'a [ToolSpec]) -> Self {
+        Self {
+            messages,
+            tools,
+            resample: 0,
+        }
+    }
 }
 
 /// Partial output while a request streams, for live display.
@@ -130,6 +144,12 @@ pub enum BackendError {
 #[async_trait]
 pub trait Backend: Send + Sync {
     fn info(&self) -> BackendInfo;
+
+    /// Whether a request with `resample > 0` can get a different answer
+    /// (greedy local decoding otherwise gives the same one every time).
+    fn can_resample(&self) -> bool {
+        false
+    }
 
     /// Sends one request and returns the assistant message. Retries are the
     /// backend's business; cancellation must be honoured promptly and

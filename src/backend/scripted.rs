@@ -206,10 +206,7 @@ mod tests {
         let msgs = [Message::User {
             content: "task".into(),
         }];
-        let req = ChatRequest {
-            messages: &msgs,
-            tools: &[],
-        };
+        let req = ChatRequest::new(&msgs, &[]);
         let cancel = CancellationToken::new();
         let mut seen = Vec::new();
         let mut sink = |d: Delta| seen.push(d);

@@ -8,6 +8,8 @@
 //! ground truth, so callers can splice them back into the next prompt (see
 //! `crate::backend::local`).
 
+#[cfg(feature = "llama")]
+mod sampler;
 pub mod tokens;
 pub mod warm;
 #[cfg(feature = "llama")]

@@ -12,16 +12,16 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::sampler::TokenSampler;
 use super::tokens::{Utf8Stream, reusable};
 use super::warm::{Lookup, WarmCache, WarmStart};
 use super::{
     EngineConfig, EngineError, EngineMetrics, Finish, GenerateOutput, GenerateRequest, ModelInfo,
-    PieceSender, PromptPiece, Sampling, tok_per_s,
+    PieceSender, PromptPiece, tok_per_s,
 };
 
 /// llama.cpp's backend may be initialised once per process.
@@ -350,7 +350,9 @@ impl Worker<'_> {
             return Ok(GenerateOutput { logits, ..out });
         }
 
-        let mut sampler = self.sampler(request)?;
+        let mut sampler =
+            TokenSampler::new(self.model, &request.sampling, request.grammar.as_ref())
+                .map_err(EngineError::Llama)?;
         let vocab = self.model.vocab();
         let mut utf8 = Utf8Stream::default();
         let mut text = String::new();
@@ -363,9 +365,13 @@ impl Worker<'_> {
                 finish = Finish::Cancelled;
                 break;
             }
-            let Some(token) = self.sample(&mut sampler, &mut metrics) else {
-                finish = Finish::Length;
-                break;
+            let token = match sampler.sample(&self.ctx) {
+                Ok(t) => t,
+                Err(e) => {
+                    metrics.grammar_error = Some(e);
+                    finish = Finish::Length;
+                    break;
+                }
             };
             if generated.is_empty() {
                 metrics.ttft_ms = started.elapsed().as_millis() as u64;
@@ -550,57 +556,6 @@ impl Worker<'_> {
         }
         Ok(())
     }
-
-    /// Samples the next token and feeds it to the sampler chain. Done by
-    /// hand rather than with `LlamaSampler::sample` because llama.cpp throws
-    /// a C++ exception when a lazy grammar rejects the text its trigger
-    /// replays, which would abort the whole process through the FFI; here
-    /// it ends the turn with a note instead.
-    fn sample(
-        &self,
-        sampler: &mut LlamaSampler,
-        metrics: &mut EngineMetrics,
-    ) -> Option<LlamaToken> {
-        let mut candidates = self.ctx.token_data_array_ith(-1);
-        candidates.apply_sampler(sampler);
-        let token = candidates.selected_token();
-        let accepted = token.map(|t| sampler.try_accept(t));
-        match accepted {
-            Some(Ok(())) => token,
-            Some(Err(e)) => {
-                metrics.grammar_error = Some(format!(
-                    "the tool-call grammar rejected the model's output ({e}); the turn was \
-                     ended there"
-                ));
-                None
-            }
-            None => {
-                metrics.grammar_error = Some("no token could be sampled".into());
-                None
-            }
-        }
-    }
-
-    fn sampler(&self, request: &GenerateRequest) -> Result<LlamaSampler, EngineError> {
-        let mut chain = Vec::new();
-        if let Some(g) = &request.grammar {
-            let grammar = if g.forced {
-                LlamaSampler::grammar(self.model, &g.gbnf, "root")
-            } else {
-                LlamaSampler::grammar_lazy_patterns(
-                    self.model,
-                    &g.gbnf,
-                    "root",
-                    &g.trigger_patterns,
-                    &[],
-                )
-            }
-            .map_err(|e| EngineError::Llama(format!("invalid tool-call grammar: {e}")))?;
-            chain.push(grammar);
-        }
-        chain.extend(sampling_chain(&request.sampling));
-        Ok(LlamaSampler::chain_simple(chain))
-    }
 }
 
 /// The stable prefix of a request, for warm starts.
@@ -610,17 +565,4 @@ struct WarmPrefix {
     tokens: usize,
     /// No state is saved for this prefix yet.
     save: bool,
-}
-
-fn sampling_chain(s: &Sampling) -> Vec<LlamaSampler> {
-    if s.temperature <= 0.0 {
-        return vec![LlamaSampler::greedy()];
-    }
-    vec![
-        LlamaSampler::top_k(s.top_k),
-        LlamaSampler::top_p(s.top_p, 1),
-        LlamaSampler::min_p(s.min_p, 1),
-        LlamaSampler::temp(s.temperature),
-        LlamaSampler::dist(s.seed),
-    ]
 }

@@ -128,6 +128,10 @@ impl Backend for LocalBackend {
         }
     }
 
+    fn can_resample(&self) -> bool {
+        true
+    }
+
     async fn complete(
         &self,
         request: ChatRequest<'_>,
@@ -163,7 +167,7 @@ impl Backend for LocalBackend {
         }
         let gen_request = GenerateRequest {
             prompt: plan.pieces,
-            sampling: self.settings.sampling.clone(),
+            sampling: resampling(&self.settings.sampling, request.resample),
             max_tokens: self.settings.max_tokens,
             grammar,
             reuse: self.settings.reuse,
@@ -207,9 +211,28 @@ impl Backend for LocalBackend {
                 reasoning: completion.reasoning.clone(),
             },
             tokens: [output.prompt_tokens.as_slice(), output.generated.as_slice()].concat(),
+            prompt_len: output.prompt_tokens.len(),
             eog_text,
         });
         Ok(completion)
+    }
+}
+
+/// Temperature for a turn sampled again because its answer was discarded:
+/// enough to leave a greedy rut, little enough to stay on topic.
+const RESAMPLE_TEMPERATURE: f32 = 0.7;
+
+/// The sampling for attempt `resample` of a turn: as configured for the
+/// first, then at least [`RESAMPLE_TEMPERATURE`] with a seed per attempt
+/// (so runs stay reproducible).
+fn resampling(base: &Sampling, resample: u32) -> Sampling {
+    if resample == 0 {
+        return base.clone();
+    }
+    Sampling {
+        temperature: base.temperature.max(RESAMPLE_TEMPERATURE),
+        seed: base.seed.wrapping_add(resample),
+        ..base.clone()
     }
 }
 

@@ -25,6 +25,8 @@ pub struct LastTurn {
     pub assistant: Message,
     /// Prompt tokens followed by the sampled tokens.
     pub tokens: Vec<i32>,
+    /// How many of `tokens` are the prompt.
+    pub prompt_len: usize,
     /// Text of the end-of-generation token the model stopped on.
     pub eog_text: String,
 }
@@ -61,6 +63,17 @@ pub fn plan<E>(
         return full(None);
     };
     let k = last.history_len;
+    // The same request again (its answer was discarded): the same prompt
+    // tokens, so the whole prompt stays in the cache.
+    let prompt = last.tokens.get(..last.prompt_len);
+    if let Some(prompt) = prompt.filter(|_| messages.len() == k) {
+        if fingerprint(messages) == last.history {
+            return Ok(Plan {
+                pieces: vec![PromptPiece::Tokens(prompt.to_vec())],
+                note: None,
+            });
+        }
+    }
     let continues = messages.len() > k
         && messages[k] == last.assistant
         && fingerprint(&messages[..k]) == last.history;
@@ -187,6 +200,7 @@ mod tests {
             history_len: h.len(),
             assistant: assistant(),
             tokens: vec![1, 2, 3],
+            prompt_len: 2,
             eog_text: "<e>".into(),
         };
         let mut msgs = h.clone();
@@ -208,6 +222,22 @@ mod tests {
     }
 
     #[test]
+    fn the_same_request_again_reuses_the_prompt_tokens() {
+        let h = history();
+        let last = LastTurn {
+            history: fingerprint(&h),
+            history_len: h.len(),
+            assistant: assistant(),
+            tokens: vec![1, 2, 3, 4],
+            prompt_len: 2,
+            eog_text: "<e>".into(),
+        };
+        let plan = plan(Some(&last), &h, render).unwrap();
+        assert_eq!(plan.note, None);
+        assert_eq!(plan.pieces, vec![PromptPiece::Tokens(vec![1, 2])]);
+    }
+
+    #[test]
     fn changed_history_falls_back_with_a_reason() {
         let h = history();
         let last = LastTurn {
@@ -215,6 +245,7 @@ mod tests {
             history_len: h.len(),
             assistant: assistant(),
             tokens: vec![1],
+            prompt_len: 0,
             eog_text: "<e>".into(),
         };
         let mut msgs = vec![
@@ -244,6 +275,7 @@ mod tests {
             history_len: h.len(),
             assistant: answer.clone(),
             tokens: vec![7, 8],
+            prompt_len: 1,
             eog_text: "<e>".into(),
         };
         let mut msgs = h;
@@ -270,6 +302,7 @@ mod tests {
             history_len: h.len(),
             assistant: assistant(),
             tokens: vec![1],
+            prompt_len: 0,
             eog_text: "<|eot|>".into(),
         };
         let mut msgs = h;

@@ -174,7 +174,7 @@ mod tests {
     }
 
     fn body(cfg: &EndpointConfig, messages: &[Message], tools: &[ToolSpec]) -> Value {
-        let bytes = build_body(cfg, ChatRequest { messages, tools }).unwrap();
+        let bytes = build_body(cfg, ChatRequest::new(messages, tools)).unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 
@@ -229,14 +229,7 @@ mod tests {
 
     #[test]
     fn temperature_keeps_its_written_form() {
-        let bytes = build_body(
-            &cfg(),
-            ChatRequest {
-                messages: &[],
-                tools: &[],
-            },
-        )
-        .unwrap();
+        let bytes = build_body(&cfg(), ChatRequest::new(&[], &[])).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("\"temperature\":0.2"), "{text}");
         assert!(!text.contains("0.2000"), "{text}");
