@@ -34,9 +34,8 @@ pub struct KilnTurn {
     pub reply: String,
     pub text: String,
     /// What this turn should reuse: the previous prompt, which the
-    /// conversation only extends, and after an end-of-generation turn the
-    /// sampled reply too (spliced back as sampled). A turn cut at the cap
-    /// leaves no splice, so its reply is rendered anew.
+    /// conversation only extends, and the previous reply, spliced back as
+    /// sampled (also when it was cut at the token cap).
     pub expected_reuse: Option<u64>,
     pub reuse_note: Option<String>,
 }
@@ -146,14 +145,11 @@ pub async fn reuse_session(
         let (completion, m, turn_ms) = complete(backend, &messages, &script.tools)
             .await
             .with_context(|| format!("kiln turn {turn}"))?;
-        let expected_reuse = turns.last().map(|prev| {
-            let reply = if prev.finish == "eog" {
-                prev.generated_tokens
-            } else {
-                0
-            };
-            prev.prompt_tokens + reply
-        });
+        // Everything the previous request left in the cache: its prompt and
+        // its reply (spliced back even when the reply hit the token cap).
+        let expected_reuse = turns
+            .last()
+            .map(|prev| prev.prompt_tokens + prev.generated_tokens);
         let assistant = assistant_message(&completion);
         turns.push(KilnTurn {
             turn,

@@ -5,8 +5,8 @@
 //! does: the chain picks a token from the raw logits and only that token is
 //! checked against the grammar; the whole vocabulary (150k entries for Qwen)
 //! is run through the grammar only when the pick is rejected. Constraining
-//! every candidate on every token roughly halved generation speed inside a
-//! tool call.
+//! every candidate on every token cost about a quarter of the generation
+//! speed inside tool calls (0.5B Qwen: 15.0 tok/s, 19.9 once checked after).
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::LlamaModel;
