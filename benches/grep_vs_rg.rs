@@ -32,6 +32,7 @@ fn main() {
         workspace: Workspace::new(&tree).unwrap(),
         limits: ToolLimits::default(),
         cancel: CancellationToken::new(),
+        reads: Default::default(),
     };
     let tool_args = serde_json::json!({ "pattern": pattern, "max_results": 1_000_000 });
     let mut kiln_times = Vec::new();

@@ -86,6 +86,7 @@ async fn run(can_resample: bool) -> (SessionEnd, Vec<u32>, Vec<EventKind>, Vec<M
             workspace: Workspace::new(dir.path()).unwrap(),
             limits: ToolLimits::default(),
             cancel: CancellationToken::new(),
+            reads: Default::default(),
         },
         limits: Limits {
             max_turns: 6,

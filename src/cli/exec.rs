@@ -91,6 +91,7 @@ async fn prepare_inner(args: &ExecArgs) -> Result<Prepared, providers::BuildErro
         workspace,
         limits: tool_limits(&cfg),
         cancel,
+        reads: Default::default(),
     };
     let sink: Box<dyn EventSink> = if args.json {
         Box::new(JsonlSink::new(std::io::stdout(), args.json_deltas))

@@ -88,8 +88,10 @@ impl Tool for EditFile {
             ))
         })?;
         let edit = apply(&content, &args, &rel)?;
+        ctx.reads.check_fresh(&abs, &rel)?;
         write_atomic(&abs, edit.content.as_bytes())
             .map_err(|e| ToolError::Failed(format!("cannot write {}: {e}", rel.display())))?;
+        ctx.reads.seen(&abs);
 
         let diff = unified_diff(&rel, &to_lf(&content), &to_lf(&edit.content));
         let plural = if edit.replacements == 1 { "" } else { "s" };
@@ -376,6 +378,7 @@ mod tests {
             workspace: Workspace::new(dir).unwrap(),
             limits: ToolLimits::default(),
             cancel: CancellationToken::new(),
+            reads: Default::default(),
         }
     }
 
@@ -457,6 +460,28 @@ mod tests {
             std::fs::read_to_string(&p).unwrap(),
             "x = 2\ny = 2\nx = 2\nz\nx = 2\n"
         );
+    }
+
+    #[tokio::test]
+    async fn an_edit_after_an_outside_change_is_refused_until_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.py");
+        std::fs::write(&p, "x = 1\n").unwrap();
+        let ctx = ctx(dir.path());
+        let read = || crate::tools::read_file::ReadFile.call(json!({"path": "a.py"}), &ctx);
+        let change = json!({"path": "a.py", "old_string": "x = 1", "new_string": "x = 2"});
+        read().await.unwrap();
+        // The user edits the file after the model read it.
+        std::fs::write(&p, "x = 1\ny = 3\n").unwrap();
+        let err = EditFile.call(change.clone(), &ctx).await.unwrap_err();
+        assert_eq!(err.kind(), "stale", "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "x = 1\ny = 3\n");
+        read().await.unwrap();
+        EditFile.call(change, &ctx).await.unwrap();
+        // kiln's own edit keeps the file fresh for the next one.
+        let next = json!({"path": "a.py", "old_string": "y = 3", "new_string": "y = 4"});
+        EditFile.call(next, &ctx).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "x = 2\ny = 4\n");
     }
 
     #[tokio::test]

@@ -251,6 +251,7 @@ mod tests {
             workspace: Workspace::new(dir).unwrap(),
             limits: ToolLimits::default(),
             cancel: CancellationToken::new(),
+            reads: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod edit_file;
 pub mod grep;
 pub mod list_files;
 pub mod read_file;
+pub mod read_log;
 pub mod shell;
 pub mod spec;
 pub mod truncate;
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::{ToolCall, ToolSpec};
+pub use read_log::ReadLog;
 pub use workspace::Workspace;
 
 /// Limits that bound what a tool reads, runs and returns.
@@ -56,6 +58,8 @@ pub struct ToolContext {
     pub workspace: Workspace,
     pub limits: ToolLimits,
     pub cancel: CancellationToken,
+    /// What the model has seen of each file (stale-write protection).
+    pub reads: ReadLog,
 }
 
 /// Facts about a call's effect, for events and the UI.
@@ -112,6 +116,9 @@ pub enum ToolError {
     Failed(String),
     #[error("timed out: {0}")]
     Timeout(String),
+    /// The file changed on disk since the model last read it.
+    #[error("{0}")]
+    Stale(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -127,6 +134,7 @@ impl ToolError {
             ToolError::NotFound(_) => "not_found",
             ToolError::Failed(_) => "failed",
             ToolError::Timeout(_) => "timeout",
+            ToolError::Stale(_) => "stale",
             ToolError::Cancelled => "cancelled",
         }
     }

@@ -49,9 +49,12 @@ impl Tool for ReadFile {
         let rel = ctx.workspace.relative(&abs);
         let size = regular_file_size(&ctx.workspace, &abs, &rel)?;
         let limits = ctx.limits.clone();
-        let text = tokio::task::spawn_blocking(move || read_page(&abs, &rel, size, range, &limits))
-            .await
-            .map_err(|e| ToolError::Failed(format!("read_file task failed: {e}")))??;
+        let path = abs.clone();
+        let text =
+            tokio::task::spawn_blocking(move || read_page(&path, &rel, size, range, &limits))
+                .await
+                .map_err(|e| ToolError::Failed(format!("read_file task failed: {e}")))??;
+        ctx.reads.seen(&abs);
         Ok(ToolOutput::text(text))
     }
 }
@@ -393,6 +396,7 @@ mod tests {
             workspace: Workspace::new(dir).unwrap(),
             limits: ToolLimits::default(),
             cancel: CancellationToken::new(),
+            reads: Default::default(),
         }
     }
 

@@ -65,8 +65,10 @@ impl Tool for WriteFile {
                 ))
             })?;
         }
+        ctx.reads.check_fresh(&abs, &rel)?;
         write_atomic(&abs, args.content.as_bytes())
             .map_err(|e| ToolError::Failed(format!("cannot write {}: {e}", rel.display())))?;
+        ctx.reads.seen(&abs);
 
         let bytes = args.content.len();
         let lines = count_lines(&args.content);
@@ -169,6 +171,7 @@ mod tests {
             workspace: Workspace::new(dir).unwrap(),
             limits: ToolLimits::default(),
             cancel: CancellationToken::new(),
+            reads: Default::default(),
         }
     }
 

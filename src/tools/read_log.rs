@@ -1,0 +1,88 @@
+//! What the model has seen of each file: stale-write protection.
+//!
+//! `read_file` stamps a file (size and modification time) when the model
+//! reads it, and kiln's own writes stamp what they wrote. An edit or write
+//! to a file whose stamp no longer matches — a formatter, a `git checkout`
+//! or the user changed it since — is refused and the model is told to read
+//! it again, so it never overwrites changes it has not seen. A file the
+//! model never read has no stamp and is not checked. A change that keeps
+//! both the size and the modification time (within the file system's
+//! timestamp resolution) goes unnoticed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::ToolError;
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadLog(Arc<Mutex<HashMap<PathBuf, Stamp>>>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(abs: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(abs).ok()?;
+        Some(Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+impl ReadLog {
+    /// Records `abs` as the model now knows it (read, or written by kiln).
+    pub fn seen(&self, abs: &Path) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match Stamp::of(abs) {
+            Some(stamp) => map.insert(abs.to_path_buf(), stamp),
+            None => map.remove(abs),
+        };
+    }
+
+    /// Refuses a write to `abs` when it changed since the model last saw it.
+    pub fn check_fresh(&self, abs: &Path, rel: &Path) -> Result<(), ToolError> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(seen) = map.get(abs) else {
+            return Ok(());
+        };
+        if Stamp::of(abs).as_ref() == Some(seen) {
+            return Ok(());
+        }
+        Err(ToolError::Stale(format!(
+            "{} changed on disk since you last read it (another program or the user edited \
+             it); nothing was written. Read it again with read_file, then redo your change \
+             on its current content",
+            rel.display()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_changed_after_reading_is_stale_until_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        let rel = Path::new("a.txt");
+        std::fs::write(&f, "one\n").unwrap();
+        let log = ReadLog::default();
+        // Never read: not checked.
+        assert!(log.check_fresh(&f, rel).is_ok());
+        log.seen(&f);
+        assert!(log.check_fresh(&f, rel).is_ok());
+        std::fs::write(&f, "one\ntwo\n").unwrap();
+        let err = log.check_fresh(&f, rel).unwrap_err();
+        assert_eq!(err.kind(), "stale");
+        assert!(err.to_string().contains("a.txt changed on disk"), "{err}");
+        log.seen(&f);
+        assert!(log.check_fresh(&f, rel).is_ok());
+    }
+}
