@@ -221,10 +221,11 @@ impl Session {
         loop {
             let started = Instant::now();
             let completion = self.request(turn, resample).await?;
-            let repeated = self.repeated_failure(&completion);
-            let discard =
-                repeated.is_some() && resample < MAX_RESAMPLES && self.backend.can_resample();
-            if !discard {
+            let can_resample = resample < MAX_RESAMPLES && self.backend.can_resample();
+            let repeated = can_resample
+                .then(|| self.repeated_failure(&completion))
+                .flatten();
+            if repeated.is_none() {
                 self.messages.push(Message::Assistant {
                     content: completion.text.clone(),
                     tool_calls: completion.tool_calls.clone(),
@@ -244,7 +245,7 @@ impl Session {
                 duration_ms: started.elapsed().as_millis() as u64,
                 engine: completion.engine.clone(),
             });
-            match repeated.filter(|_| discard) {
+            match repeated {
                 Some(name) => {
                     resample += 1;
                     self.emitter.emit(EventKind::Resampled {
@@ -327,21 +328,28 @@ impl Session {
         let mut for_model = result.for_model(self.tools.spec(&call.name));
         self.stats.tool_calls += 1;
         let mut truncated_for_model = false;
-        let (verdict, ok, error_kind, output, details) = match &result.outcome {
+        // `full` is the successful output; a failure's output is what the
+        // model is told, notice included.
+        let (verdict, error_kind, full, details) = match &result.outcome {
             Ok(out) => {
                 truncated_for_model = for_model != out.full;
                 let verdict = self.guard.succeeded(call, &out.full);
-                (verdict, true, None, out.full.clone(), out.details.clone())
+                (verdict, None, Some(out.full.clone()), out.details.clone())
             }
             Err(e) => {
                 *self.stats.tool_errors.entry(e.kind().into()).or_default() += 1;
                 let verdict = self.guard.failed(call, &for_model);
-                let kind = Some(e.kind().to_string());
-                (verdict, false, kind, for_model.clone(), Default::default())
+                (
+                    verdict,
+                    Some(e.kind().to_string()),
+                    None,
+                    Default::default(),
+                )
             }
         };
+        let ok = full.is_some();
         let end = self.guard_verdict(turn, call, verdict, ok, &mut for_model);
-        let output = if ok { output } else { for_model.clone() };
+        let output = full.unwrap_or_else(|| for_model.clone());
         self.messages.push(Message::Tool {
             tool_call_id: call.id.clone(),
             name: call.name.clone(),

@@ -209,14 +209,15 @@ fn no_match_message(content: &str, old: &str, rel: &Path) -> String {
     let file = to_lf(content);
     let needle = to_lf(old);
     let mut msg = format!("old_string was not found in {}.", rel.display());
-    let line_count = file.lines().count();
-    if line_count <= WHOLE_FILE_LINES {
+    let file_lines: Vec<&str> = file.lines().collect();
+    if file_lines.len() <= WHOLE_FILE_LINES {
         // A short file is shown whole: small models tend to retry a guess
         // at the text; the real text, right in the error, breaks that.
-        msg.push_str(&format!(" The whole file ({line_count} lines) is:\n"));
-        for (i, line) in file.lines().enumerate() {
-            msg.push_str(&format!("{:>6}\t{line}\n", i + 1));
-        }
+        msg.push_str(&format!(
+            " The whole file ({} lines) is:\n",
+            file_lines.len()
+        ));
+        push_numbered(&mut msg, &file_lines, 1);
         msg.push_str(
             "old_string must be a part of this text, copied exactly (without the line \
              numbers). Change the line that causes the problem.",
@@ -230,16 +231,13 @@ fn no_match_message(content: &str, old: &str, rel: &Path) -> String {
         );
         return msg;
     };
-    let file_lines: Vec<&str> = file.lines().collect();
     let shown = &file_lines[region.start..region.end];
     let (first, last) = (region.start + 1, region.end);
     msg.push_str(&format!(
         "\nThe closest part of the file is lines {first}-{last} ({:.0}% similar):\n",
         region.similarity * 100.0
     ));
-    for (i, line) in shown.iter().enumerate() {
-        msg.push_str(&format!("{:>6}\t{line}\n", first + i));
-    }
+    push_numbered(&mut msg, shown, first);
     let actual = with_newline(&shown.join("\n"));
     let sent = with_newline(&needle);
     let diff = similar::TextDiff::configure()
@@ -258,6 +256,13 @@ fn no_match_message(content: &str, old: &str, rel: &Path) -> String {
         "Copy the file's exact text (whitespace and indentation included) into old_string and retry.",
     );
     msg
+}
+
+/// Appends `lines` numbered from `first`, in `read_file`'s `N<TAB>text` form.
+fn push_numbered(msg: &mut String, lines: &[&str], first: usize) {
+    for (i, line) in lines.iter().enumerate() {
+        msg.push_str(&format!("{:>6}\t{line}\n", first + i));
+    }
 }
 
 fn with_newline(text: &str) -> String {
