@@ -72,3 +72,91 @@ impl Usage {
         }
     }
 }
+
+/// Sampling parameters a profile or config asks for; `None` leaves the
+/// backend's (or server's) default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingPrefs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_p: Option<f32>,
+}
+
+impl SamplingPrefs {
+    /// Each value of `self`, else the one of `other`.
+    pub fn or(self, other: SamplingPrefs) -> SamplingPrefs {
+        SamplingPrefs {
+            temperature: self.temperature.or(other.temperature),
+            top_p: self.top_p.or(other.top_p),
+            top_k: self.top_k.or(other.top_k),
+            min_p: self.min_p.or(other.min_p),
+        }
+    }
+}
+
+/// How tool calls travel between kiln and the model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolCallMode {
+    /// The backend's own mechanism: the `tools` field of an endpoint, the
+    /// chat template's tool format (grammar-constrained) on the local engine.
+    #[default]
+    Native,
+    /// Tools described in the system prompt and calls written as
+    /// `<tool_call>{json}</tool_call>` text, parsed by kiln (and
+    /// grammar-constrained on the local engine); results come back as user
+    /// messages. For servers or templates without function calling.
+    Text,
+}
+
+/// The conversation as a text-mode model sees it ([`ToolCallMode::Text`]):
+/// each assistant call written into its content as
+/// `<tool_call>{json}</tool_call>`, and each run of tool results as one user
+/// message of `<tool_response>` blocks. Deterministic, so a conversation
+/// that only grew maps to a request that only grew.
+pub fn text_mode_messages(messages: &[Message]) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    for m in messages {
+        match m {
+            Message::Assistant {
+                content,
+                tool_calls,
+                reasoning,
+            } if !tool_calls.is_empty() => {
+                let mut text = content.trim().to_string();
+                for call in tool_calls {
+                    let args = serde_json::from_str::<serde_json::Value>(&call.arguments)
+                        .unwrap_or_else(|_| serde_json::Value::String(call.arguments.clone()));
+                    let json = serde_json::json!({ "name": call.name, "arguments": args });
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(&format!("<tool_call>\n{json}\n</tool_call>"));
+                }
+                out.push(Message::Assistant {
+                    content: text,
+                    tool_calls: Vec::new(),
+                    reasoning: reasoning.clone(),
+                });
+            }
+            Message::Tool { content, .. } => {
+                let block = format!("<tool_response>\n{content}\n</tool_response>");
+                match out.last_mut() {
+                    Some(Message::User { content: prev }) if prev.ends_with("</tool_response>") => {
+                        prev.push('\n');
+                        prev.push_str(&block);
+                    }
+                    _ => out.push(Message::User { content: block }),
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod models;
+pub mod profile;
 pub mod prompt;
 pub mod template;
 pub mod toolcall;

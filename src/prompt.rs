@@ -1,4 +1,5 @@
-//! The system prompt: a Jinja template plus facts about the workspace.
+//! The system prompt: a profile's Jinja template plus facts about the
+//! workspace.
 //!
 //! Only things that stay fixed for the whole session go in (no dates, no
 //! git status), so the prompt prefix is byte-stable across turns.
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, context};
 
-const DEFAULT_SYSTEM: &str = include_str!("../prompts/default/system.md");
+use crate::profile::Text;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
@@ -16,49 +17,51 @@ pub enum PromptError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("system prompt template {origin}: {error}")]
+    #[error("{origin}:{line}: {error}")]
     Template {
         origin: String,
-        error: minijinja::Error,
+        line: usize,
+        error: String,
     },
 }
 
-/// Renders the system prompt for a workspace. `template_file` replaces the
-/// built-in template.
+/// Reads a system prompt template from a file (config's
+/// `system_prompt_file`).
+pub fn template_file(path: &Path) -> Result<Text, PromptError> {
+    let source = std::fs::read_to_string(path).map_err(|error| PromptError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Ok(Text::new(path.display().to_string(), source))
+}
+
+/// Renders a system prompt template for a workspace. Besides `vars` (the
+/// profile's), the template sees `workspace`, `os`, `agents_md` and `files`.
 pub fn system_prompt(
+    template: &Text,
     workspace: &Path,
     repo_root: &Path,
-    template_file: Option<&Path>,
+    vars: minijinja::Value,
 ) -> Result<String, PromptError> {
-    let (origin, source) = match template_file {
-        Some(path) => (
-            path.display().to_string(),
-            std::fs::read_to_string(path).map_err(|error| PromptError::Io {
-                path: path.to_path_buf(),
-                error,
-            })?,
-        ),
-        None => (
-            "prompts/default/system.md".to_string(),
-            DEFAULT_SYSTEM.into(),
-        ),
+    let template_error = |error: minijinja::Error| PromptError::Template {
+        origin: template.origin.clone(),
+        line: error.line().unwrap_or(1),
+        error: match error.detail() {
+            Some(d) => format!("{}: {d}", error.kind()),
+            None => error.kind().to_string(),
+        },
     };
-    let template_error = |error| PromptError::Template {
-        origin: origin.clone(),
-        error,
-    };
-    let env = Environment::new();
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     let agents_md = agents_md(repo_root, workspace);
+    let facts = context! {
+        workspace => workspace.display().to_string(),
+        os => std::env::consts::OS,
+        agents_md => agents_md,
+        files => file_overview(workspace),
+    };
     let rendered = env
-        .render_str(
-            &source,
-            context! {
-                workspace => workspace.display().to_string(),
-                os => std::env::consts::OS,
-                agents_md => agents_md,
-                files => file_overview(workspace),
-            },
-        )
+        .render_str(&template.source, context! { ..facts, ..vars })
         .map_err(template_error)?;
     Ok(rendered.trim().to_string())
 }
@@ -137,12 +140,25 @@ mod tests {
         assert!(text.contains("## crates/a/AGENTS.md"), "{text}");
     }
 
+    fn default_template() -> Text {
+        crate::profile::Catalog::builtin()
+            .unwrap()
+            .get("default")
+            .unwrap()
+            .system
+    }
+
+    fn vars() -> minijinja::Value {
+        context! { edit_style => "search_replace", tools => vec!["read_file"], profile => "default" }
+    }
+
     #[test]
     fn prompt_is_stable_and_includes_agents_md() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("AGENTS.md"), "Use tabs.").unwrap();
-        let a = system_prompt(dir.path(), dir.path(), None).unwrap();
-        let b = system_prompt(dir.path(), dir.path(), None).unwrap();
+        let t = default_template();
+        let a = system_prompt(&t, dir.path(), dir.path(), vars()).unwrap();
+        let b = system_prompt(&t, dir.path(), dir.path(), vars()).unwrap();
         assert_eq!(a, b);
         assert!(a.contains("Use tabs."));
         assert!(a.contains(&dir.path().display().to_string()));
@@ -176,13 +192,22 @@ mod tests {
     }
 
     #[test]
-    fn broken_template_names_the_file() {
+    fn broken_template_names_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let t = dir.path().join("sys.md");
-        std::fs::write(&t, "{% if %}").unwrap();
-        let err = system_prompt(dir.path(), dir.path(), Some(&t))
+        std::fs::write(&t, "Hello\n\n{% if %}").unwrap();
+        let t = template_file(&t).unwrap();
+        let err = system_prompt(&t, dir.path(), dir.path(), vars())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("sys.md"), "{err}");
+        assert!(err.contains("sys.md:3:"), "{err}");
+        let t = Text::new("x.md", "{{ nonsense }}");
+        let err = system_prompt(&t, dir.path(), dir.path(), vars())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x.md:1:") && err.contains("undefined"),
+            "{err}"
+        );
     }
 }

@@ -151,9 +151,9 @@ fn constrained_calls_are_parseable_and_schema_valid() {
         return;
     };
     assert!(PROMPTS.len() >= 50);
-    let tools = kiln::tools::spec::load_specs(None).unwrap();
     let workspace = std::path::Path::new("/home/user/project");
-    let system = kiln::prompt::system_prompt(workspace, workspace, None).unwrap();
+    let assembled = kiln::profile::assemble::builtin("default", workspace).unwrap();
+    let (system, tools) = (assembled.system_prompt, assembled.specs);
 
     let constrained = run_all(&backend(path.clone(), true), &system, &tools);
     let unconstrained = run_all(&backend(path, false), &system, &tools);

@@ -683,3 +683,91 @@ async fn tool_calls_in_text_off_keeps_the_text() {
     assert_eq!(done.finish, FinishReason::Stop);
     assert_eq!(text_deltas(&deltas), content);
 }
+
+#[tokio::test]
+async fn text_mode_sends_no_tools_flattens_calls_and_parses_text_calls() {
+    use kiln::chat::{SamplingPrefs, ToolCallMode};
+    let content =
+        "<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"b\"}}\n</tool_call>";
+    let server = MockServer::start([text_reply(content, 6)]).await;
+    // Even with text calls off in config, a text-mode profile parses them.
+    let mut cfg = config(server.base_url());
+    cfg.tool_calls_in_text = TextToolCalls::Off;
+    let b = backend(cfg);
+    let mut messages = user("read a, then b");
+    messages.push(Message::Assistant {
+        content: "First a.".into(),
+        tool_calls: vec![ToolCall {
+            id: "call_0".into(),
+            name: "read_file".into(),
+            arguments: r#"{"path":"a"}"#.into(),
+        }],
+        reasoning: None,
+    });
+    messages.push(Message::Tool {
+        tool_call_id: "call_0".into(),
+        name: "read_file".into(),
+        content: "A's text".into(),
+    });
+    let tools = read_file_spec();
+    let request = ChatRequest {
+        tool_calls: ToolCallMode::Text,
+        sampling: SamplingPrefs {
+            temperature: Some(0.6),
+            top_p: Some(0.95),
+            top_k: Some(20),
+            min_p: None,
+        },
+        ..ChatRequest::new(&messages, &tools)
+    };
+    let mut sink = |_: Delta| {};
+    let done = b
+        .complete(request, &mut sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(done.tool_calls.len(), 1);
+    assert_eq!(done.tool_calls[0].arguments, r#"{"path":"b"}"#);
+    let body = &server.requests()[0].body;
+    assert!(body.get("tools").is_none(), "{body}");
+    let sent = body["messages"].as_array().unwrap();
+    assert_eq!(sent.len(), 4, "{body}");
+    assert_eq!(sent[2]["role"], "assistant");
+    assert!(sent[2].get("tool_calls").is_none(), "{body}");
+    let said = sent[2]["content"].as_str().unwrap();
+    assert!(said.starts_with("First a.\n<tool_call>\n"), "{said}");
+    assert!(said.contains(r#""arguments":{"path":"a"}"#), "{said}");
+    assert_eq!(sent[3]["role"], "user");
+    assert_eq!(
+        sent[3]["content"],
+        "<tool_response>\nA's text\n</tool_response>"
+    );
+    // The profile's sampling; min_p unset stays unsent.
+    assert_eq!(body["temperature"], json!(0.6));
+    assert_eq!(body["top_p"], json!(0.95));
+    assert_eq!(body["top_k"], 20);
+    assert!(body.get("min_p").is_none());
+}
+
+#[tokio::test]
+async fn config_temperature_beats_the_profile() {
+    use kiln::chat::SamplingPrefs;
+    let server = MockServer::start([Reply::text("ok")]).await;
+    let mut cfg = config(server.base_url());
+    cfg.temperature = Some(0.1);
+    let b = backend(cfg);
+    let messages = user("hi");
+    let request = ChatRequest {
+        sampling: SamplingPrefs {
+            temperature: Some(0.9),
+            ..SamplingPrefs::default()
+        },
+        ..ChatRequest::new(&messages, &[])
+    };
+    let mut sink = |_: Delta| {};
+    b.complete(request, &mut sink, &CancellationToken::new())
+        .await
+        .unwrap();
+    let body = &server.requests()[0].body;
+    assert_eq!(body["temperature"], json!(0.1));
+    assert!(body.get("top_p").is_none(), "{body}");
+}

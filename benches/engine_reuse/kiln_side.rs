@@ -95,6 +95,7 @@ pub fn backend(
         constrained: decoding.constrained,
         call_first: decoding.constrained,
         reuse,
+        ..LocalSettings::default()
     };
     Ok(LocalBackend::new(engine.clone(), settings)?)
 }

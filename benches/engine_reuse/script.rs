@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use kiln::chat::{Message, ToolSpec};
 use kiln::engine::Engine;
 use kiln::template::{ChatTemplate, SpecialTokens, builtin_chatml};
-use kiln::tools::{ToolRegistry, spec};
 
 /// A first user message well under 100 tokens (the warm-start case).
 pub const TASK: &str = "The tests in tests/store.rs fail since the segment refactor: \
@@ -40,15 +39,14 @@ pub struct Sizing {
     pub reachable: bool,
 }
 
-/// kiln's system prompt and the built-in tool specs, built the way `kiln
-/// exec` builds them. The workspace is a fixed path that need not exist
+/// kiln's system prompt and tool specs of the `default` profile, built the
+/// way `kiln exec` builds them. The workspace is a fixed path that need not exist
 /// (every tool result is scripted): the prompt, and so every token count,
 /// is the same from run to run, and short paths keep the calls short.
 pub fn agent_prefix() -> anyhow::Result<(String, Vec<ToolSpec>)> {
     let workspace = std::path::Path::new("/work/shop");
-    let system = kiln::prompt::system_prompt(workspace, workspace, None)?;
-    let tools = ToolRegistry::builtin(spec::load_specs(None)?)?.specs();
-    Ok((system, tools))
+    let assembled = kiln::profile::assemble::builtin("default", workspace)?;
+    Ok((assembled.system_prompt, assembled.specs))
 }
 
 impl Script {

@@ -37,6 +37,9 @@ pub enum EventKind {
         backend: BackendInfo,
         tools: Vec<String>,
         limits: LimitsInfo,
+        /// The prompt profile and why it was chosen.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        profile: Option<crate::profile::ProfileInfo>,
     },
     UserMessage {
         text: String,
@@ -68,6 +71,12 @@ pub enum EventKind {
         turn: u32,
         attempt: u32,
         delay_ms: u64,
+        reason: String,
+    },
+    /// A turn ended without a tool call while the work looked unfinished;
+    /// the profile's nudge was sent as a user message.
+    Nudged {
+        turn: u32,
         reason: String,
     },
     /// The finished assistant message of a turn.

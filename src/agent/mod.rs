@@ -7,9 +7,11 @@
 pub mod events;
 pub mod loop_guard;
 pub mod prefix;
+pub mod scaffold;
 pub mod session;
 pub mod sink;
 
 pub use events::{Event, EventKind, Outcome, SessionStats};
-pub use session::{Limits, Session, SessionEnd, SessionParts};
+pub use scaffold::Scaffold;
+pub use session::{Limits, Session, SessionEnd, SessionParts, SessionProfile};
 pub use sink::{Emitter, EventSink, JsonlSink, ProgressSink};

@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, ChatRequest, Completion, Delta, FinishReason};
-use crate::chat::{Message, ToolCall, ToolSpec};
+use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec};
+use crate::profile::ProfileInfo;
 use crate::tools::{ToolContext, ToolRegistry};
 
 use super::events::{EventKind, LimitsInfo, Outcome, SessionStats};
 use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice};
 use super::prefix::PrefixTracker;
+use super::scaffold::{Progress, Scaffold};
 use super::sink::Emitter;
 
 /// How often one turn is sampled again when it only repeats failed calls.
@@ -75,6 +77,20 @@ pub struct SessionParts {
     pub ctx: ToolContext,
     pub limits: Limits,
     pub emitter: Emitter,
+    pub profile: SessionProfile,
+}
+
+/// What the session takes from its prompt profile besides the prompt and
+/// the tools.
+#[derive(Clone, Debug, Default)]
+pub struct SessionProfile {
+    /// For events; `None` where no profile was chosen (tests).
+    pub info: Option<ProfileInfo>,
+    pub sampling: SamplingPrefs,
+    pub tool_calls: ToolCallMode,
+    pub scaffold: Scaffold,
+    /// The tools a forced first call may use (empty: any).
+    pub first_call_tools: Vec<String>,
 }
 
 pub struct Session {
@@ -89,6 +105,8 @@ pub struct Session {
     guard: LoopGuard,
     prefix: PrefixTracker,
     stats: SessionStats,
+    profile: SessionProfile,
+    progress: Progress,
 }
 
 impl Session {
@@ -100,6 +118,7 @@ impl Session {
             ctx,
             limits,
             emitter,
+            profile,
         } = parts;
         let specs = tools.specs();
         let guard = LoopGuard::new(limits.loop_guard_give_up);
@@ -116,6 +135,8 @@ impl Session {
             guard,
             prefix: PrefixTracker::default(),
             stats: SessionStats::default(),
+            profile,
+            progress: Progress::default(),
         }
     }
 
@@ -139,6 +160,7 @@ impl Session {
                 timeout_secs: self.limits.timeout.map(|t| t.as_secs()),
                 max_tokens: self.limits.max_tokens,
             },
+            profile: self.profile.info.clone(),
         };
         self.emitter.emit(kind);
     }
@@ -146,6 +168,7 @@ impl Session {
     /// Runs one user task to its end and emits `session_completed`.
     pub async fn run_task(&mut self, task: &str) -> SessionEnd {
         let started = Instant::now();
+        self.progress.reset();
         self.emitter.emit(EventKind::UserMessage {
             text: task.to_string(),
         });
@@ -184,6 +207,9 @@ impl Session {
                 Err(end) => return end,
             };
             if completion.tool_calls.is_empty() {
+                if completion.finish != FinishReason::Length && self.nudge(turn) {
+                    continue;
+                }
                 return finished(completion);
             }
             for call in &completion.tool_calls {
@@ -192,6 +218,18 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Sends the profile's nudge when the turn ended without a tool call
+    /// while the work looks unfinished; returns whether it did.
+    fn nudge(&mut self, turn: u32) -> bool {
+        let can_run = self.tools.get("shell").is_some();
+        let Some((text, reason)) = self.progress.nudge(&self.profile.scaffold, can_run) else {
+            return false;
+        };
+        self.emitter.emit(EventKind::Nudged { turn, reason });
+        self.messages.push(Message::User { content: text });
+        true
     }
 
     fn limit_reached(&self, turns_done: u32) -> Option<SessionEnd> {
@@ -285,6 +323,9 @@ impl Session {
         }
         let request = ChatRequest {
             resample,
+            sampling: self.profile.sampling,
+            tool_calls: self.profile.tool_calls,
+            first_call_tools: &self.profile.first_call_tools,
             ..ChatRequest::new(&self.messages, &self.specs)
         };
         let emitter = &mut self.emitter;
@@ -326,6 +367,20 @@ impl Session {
         });
         let result = self.tools.dispatch(call, &self.ctx).await;
         let mut for_model = result.for_model(self.tools.spec(&call.name));
+        let checked_changes = self.progress.observe(call, &result.outcome);
+        let scaffold = &self.profile.scaffold;
+        match &result.outcome {
+            Err(e) => for_model.extend(scaffold.hint(e)),
+            Ok(_) if checked_changes => {
+                for_model.extend(
+                    scaffold
+                        .done_hint
+                        .as_ref()
+                        .map(|h| format!("\n\n{}", h.trim())),
+                );
+            }
+            Ok(_) => {}
+        }
         self.stats.tool_calls += 1;
         let mut truncated_for_model = false;
         // `full` is the successful output; a failure's output is what the
@@ -383,11 +438,15 @@ impl Session {
             Verdict::Fresh => None,
             Verdict::Repeated { repeats } => {
                 self.loop_guard_hit(turn, call, repeats);
-                for_model.push_str(&if ok {
-                    repeat_success_notice(repeats)
-                } else {
-                    repeat_notice(repeats)
-                });
+                let notice = match ok {
+                    true => repeat_success_notice(repeats),
+                    false => self
+                        .profile
+                        .scaffold
+                        .repeat_notice(repeats)
+                        .unwrap_or_else(|| repeat_notice(repeats)),
+                };
+                for_model.push_str(&notice);
                 None
             }
             Verdict::GiveUp { repeats } => {

@@ -27,6 +27,7 @@ impl Backend for Stuck {
             provider: "test".into(),
             model: "stuck".into(),
             base_url: None,
+            parameters: None,
         }
     }
 
@@ -94,6 +95,7 @@ async fn run(can_resample: bool) -> (SessionEnd, Vec<u32>, Vec<EventKind>, Vec<M
             ..Limits::default()
         },
         emitter: Emitter::new("s".into(), vec![Box::new(Collect(events.clone()))]),
+        profile: Default::default(),
     });
     session.start();
     let end = session.run_task("fix it").await;
@@ -130,4 +132,117 @@ async fn without_resampling_the_loop_guard_ends_the_session() {
     assert_eq!(end.outcome, Outcome::Failed);
     assert!(end.error.unwrap().contains("loop guard"));
     assert_eq!(seen, vec![0, 0, 0]);
+}
+
+/// A scripted session under a scaffold, with real tools in a tempdir.
+async fn scaffolded(turns: serde_json::Value) -> (SessionEnd, Vec<EventKind>, Vec<Message>) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.json");
+    std::fs::write(&script, serde_json::json!({ "turns": turns }).to_string()).unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let backend = crate::backend::scripted::ScriptedBackend::from_file(&script).unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let profile = crate::profile::Catalog::builtin()
+        .unwrap()
+        .get("local-small")
+        .unwrap();
+    let specs = crate::tools::spec::load_specs(None).unwrap();
+    let mut session = Session::new(SessionParts {
+        backend: Arc::new(backend),
+        tools: ToolRegistry::builtin(specs).unwrap(),
+        system_prompt: "system".into(),
+        ctx: ToolContext {
+            workspace: Workspace::new(&work).unwrap(),
+            limits: ToolLimits::default(),
+            cancel: CancellationToken::new(),
+            reads: Default::default(),
+        },
+        limits: Limits::default(),
+        emitter: Emitter::new("s".into(), vec![Box::new(Collect(events.clone()))]),
+        profile: SessionProfile {
+            info: Some(profile.info("test")),
+            scaffold: profile.scaffold.clone(),
+            ..Default::default()
+        },
+    });
+    session.start();
+    let end = session.run_task("make the check pass").await;
+    let events = events.lock().unwrap().clone();
+    (end, events, session.messages().to_vec())
+}
+
+fn tool_results(messages: &[Message]) -> Vec<&str> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool { content, .. } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn scaffold_nudges_hints_and_says_when_done() {
+    let (end, events, messages) = scaffolded(serde_json::json!([
+        { "tool_calls": [{ "name": "shell", "arguments": { "command": "exit 3" } }] },
+        { "text": "All good." },
+        { "tool_calls": [{ "name": "read_file", "arguments": { "path": "missing.txt" } }] },
+        { "tool_calls": [{ "name": "write_file", "arguments": { "path": "fix.txt", "content": "x\n" } }] },
+        { "tool_calls": [{ "name": "shell", "arguments": { "command": "true" } }] },
+        { "text": "Fixed." }
+    ]))
+    .await;
+    assert_eq!(end.outcome, Outcome::Done, "{:?}", end.error);
+    assert_eq!(end.final_answer.as_deref(), Some("Fixed."));
+    let nudges: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventKind::Nudged { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(nudges.len(), 1, "{events:?}");
+    assert!(nudges[0].contains("`exit 3`") && nudges[0].contains("exit code 3"));
+    let nudge = messages
+        .iter()
+        .find_map(|m| match m {
+            Message::User { content } if content.contains("not finished") => Some(content),
+            _ => None,
+        })
+        .expect("the nudge is a user message");
+    assert!(nudge.contains("exit code 3"), "{nudge}");
+    let results = tool_results(&messages);
+    assert!(
+        results[1].contains("call list_files"),
+        "not_found hint: {}",
+        results[1]
+    );
+    assert!(!results[2].contains("you are done"), "{}", results[2]);
+    assert!(
+        results[3].contains("you are done"),
+        "done hint: {}",
+        results[3]
+    );
+    assert!(
+        !results[0].contains("you are done"),
+        "a failing check: {}",
+        results[0]
+    );
+}
+
+#[tokio::test]
+async fn a_model_that_answers_again_after_a_nudge_is_believed() {
+    let (end, events, _) = scaffolded(serde_json::json!([
+        { "text": "Hello! What should I do?" },
+        { "text": "I need more details." }
+    ]))
+    .await;
+    assert_eq!(end.outcome, Outcome::Done, "{:?}", end.error);
+    assert_eq!(end.final_answer.as_deref(), Some("I need more details."));
+    let nudged = events
+        .iter()
+        .filter(|e| matches!(e, EventKind::Nudged { .. }))
+        .count();
+    assert_eq!(nudged, 1);
 }

@@ -98,12 +98,24 @@ impl<W: Write + Send> EventSink for ProgressSink<W> {
 
 fn progress_line(kind: &EventKind) -> Option<String> {
     Some(match kind {
-        EventKind::SessionStarted { backend, cwd, .. } => format!(
-            "kiln: {} · {} · {}",
-            backend.provider,
-            backend.model,
-            cwd.display()
-        ),
+        EventKind::SessionStarted {
+            backend,
+            cwd,
+            profile,
+            ..
+        } => {
+            let profile = profile
+                .as_ref()
+                .map(|p| format!(" · profile {} ({})", p.name, p.reason))
+                .unwrap_or_default();
+            format!(
+                "kiln: {} · {} · {}{profile}",
+                backend.provider,
+                backend.model,
+                cwd.display()
+            )
+        }
+        EventKind::Nudged { reason, .. } => format!("  ! nudged: {reason}"),
         EventKind::TurnStarted { turn, .. } => format!("── turn {turn}"),
         EventKind::AssistantMessage {
             text, tool_calls, ..

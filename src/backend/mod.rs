@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::{Message, ToolCall, ToolSpec, Usage};
+use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec, Usage};
 use crate::engine::EngineMetrics;
 
 /// One model request: the whole conversation plus the tool specs.
@@ -26,6 +26,13 @@ pub struct ChatRequest<'a> {
     /// because answer n-1 was discarded, so a backend that can (see
     /// [`Backend::can_resample`]) should sample differently.
     pub resample: u32,
+    /// The profile's sampling; explicit backend config wins over it.
+    pub sampling: SamplingPrefs,
+    pub tool_calls: ToolCallMode,
+    /// Where a backend forces the first reply to a user message to be a
+    /// tool call (the local engine's grammar), the tools it may call; empty
+    /// means any.
+    pub first_call_tools: &'a [String],
 }
 
 impl<'a> ChatRequest<'a> {
@@ -34,6 +41,9 @@ impl<'a> ChatRequest<'a> {
             messages,
             tools,
             resample: 0,
+            sampling: SamplingPrefs::default(),
+            tool_calls: ToolCallMode::Native,
+            first_call_tools: &[],
         }
     }
 }
@@ -102,6 +112,9 @@ pub struct BackendInfo {
     pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// The model's parameter count, where the backend knows it (GGUFs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -117,6 +117,7 @@ impl Backend for ScriptedBackend {
             provider: "scripted".into(),
             model: self.name.clone(),
             base_url: None,
+            parameters: None,
         }
     }
 

@@ -12,7 +12,8 @@ use crate::agent::{
     Emitter, EventSink, JsonlSink, Limits, Outcome, ProgressSink, Session, SessionParts,
 };
 use crate::config::{self, Config, providers};
-use crate::tools::{ToolContext, ToolLimits, ToolRegistry, Workspace, spec};
+use crate::profile::{self, Catalog, Profile, Target};
+use crate::tools::{ToolContext, ToolLimits, ToolRegistry, Workspace};
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -77,21 +78,29 @@ async fn prepare_inner(args: &ExecArgs) -> Result<Prepared, providers::BuildErro
     let task = read_task(args.task.as_deref()).map_err(usage)?;
     let repo = config::repo_root(workspace.root());
     let cfg = config::load(&repo, &args.backend.overrides(&args.limits))?;
-    let specs =
-        spec::load_specs(cfg.tool_specs_dir.as_deref()).map_err(|e| usage(e.to_string()))?;
-    let tools = ToolRegistry::builtin(specs).map_err(|e| usage(e.to_string()))?;
-    let system_prompt =
-        crate::prompt::system_prompt(workspace.root(), &repo, cfg.system_prompt_file.as_deref())
-            .map_err(|e| usage(e.to_string()))?;
+    // Profile problems are usage errors: report them before loading a model.
+    let catalog = Catalog::discover(&repo).map_err(|e| usage(e.to_string()))?;
+    let flag = args.backend.profile.as_deref();
+    if let Some(name) = flag {
+        catalog.get(name).map_err(|e| usage(e.to_string()))?;
+    }
     let backend = providers::build_backend(providers::choose(&cfg)?, &cfg.local).await?;
+    let info = backend.info();
+    let target = Target::new(&info.provider, &info.model, info.parameters);
+    let selection =
+        profile::select(&catalog, flag, &cfg, &target).map_err(|e| usage(e.to_string()))?;
+    let chosen = &selection.profile;
+    let assembled = profile::assemble::assemble(chosen, &cfg, workspace.root(), &repo)
+        .map_err(|e| usage(e.to_string()))?;
+    let tools = ToolRegistry::builtin(assembled.specs).map_err(|e| usage(e.to_string()))?;
 
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let ctx = ToolContext {
         workspace,
-        limits: tool_limits(&cfg),
+        limits: tool_limits(&cfg, chosen),
         cancel,
-        reads: Default::default(),
+        reads: chosen.read_log(),
     };
     let sink: Box<dyn EventSink> = if args.json {
         Box::new(JsonlSink::new(std::io::stdout(), args.json_deltas))
@@ -102,10 +111,11 @@ async fn prepare_inner(args: &ExecArgs) -> Result<Prepared, providers::BuildErro
     let mut session = Session::new(SessionParts {
         backend,
         tools,
-        system_prompt,
+        system_prompt: assembled.system_prompt,
         ctx,
         limits: session_limits(&cfg),
         emitter,
+        profile: chosen.session_profile(&selection.reason),
     });
     session.start();
     Ok(Prepared { session, task })
@@ -132,11 +142,14 @@ fn read_task(arg: Option<&str>) -> Result<String, String> {
     Ok(task)
 }
 
-fn tool_limits(cfg: &Config) -> ToolLimits {
+/// Output budgets: config's explicit limits, else the profile's.
+fn tool_limits(cfg: &Config, profile: &Profile) -> ToolLimits {
+    let budget = profile.tool_output;
+    let bytes = budget.max_tokens * profile::tokens::BYTES_PER_TOKEN;
     ToolLimits {
         shell_timeout: Duration::from_secs(cfg.shell_timeout_secs.max(1)),
-        max_output_lines: cfg.max_output_lines.max(10),
-        max_output_bytes: cfg.max_output_bytes.max(1_000),
+        max_output_lines: cfg.max_output_lines.unwrap_or(budget.max_lines).max(10),
+        max_output_bytes: cfg.max_output_bytes.unwrap_or(bytes).max(1_000),
         ..ToolLimits::default()
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod exec;
 pub mod models;
+pub mod profiles;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +34,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// List, download and locate the known local models.
     Models(models::ModelsArgs),
+    /// List the prompt profiles, or show what one sends.
+    Profiles(profiles::ProfilesArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -53,6 +56,10 @@ pub struct BackendArgs {
     /// trained context, capped at 32k).
     #[arg(long, value_name = "TOKENS")]
     pub ctx_size: Option<u32>,
+    /// Prompt profile (see `kiln profiles list`); default: by config, else
+    /// by the profiles' match rules.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 /// Budgets of one task.
@@ -108,6 +115,7 @@ pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Exec(args)) => exec::run(args).await,
         Some(Command::Models(args)) => models::run(args).await,
+        Some(Command::Profiles(args)) => profiles::run(args).await,
         None => {
             eprintln!(
                 "kiln: the interactive TUI is not built yet; run a task headless with \

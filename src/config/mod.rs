@@ -33,10 +33,17 @@ pub struct Config {
     pub max_tokens: Option<u64>,
     /// Default limit of one `shell` call, in seconds.
     pub shell_timeout_secs: u64,
-    /// Most lines of one tool result the model sees.
-    pub max_output_lines: usize,
-    /// Most bytes of one tool result the model sees.
-    pub max_output_bytes: usize,
+    /// Most lines of one tool result the model sees (default: the profile's).
+    pub max_output_lines: Option<usize>,
+    /// Most bytes of one tool result the model sees (default: the
+    /// profile's token budget × 3).
+    pub max_output_bytes: Option<usize>,
+    /// The prompt profile (see `kiln profiles list`); default: chosen by
+    /// the profiles' match rules.
+    pub profile: Option<String>,
+    /// Profiles by model-name glob, e.g. `"*qwen3-coder*" = "local-large"`;
+    /// where several match, the longest glob wins.
+    pub model_profiles: BTreeMap<String, String>,
     /// A Markdown/Jinja file replacing the built-in system prompt.
     pub system_prompt_file: Option<PathBuf>,
     /// A directory of `<tool>.toml` files replacing built-in tool specs.
@@ -57,8 +64,9 @@ pub struct LocalConfig {
     pub threads: Option<i32>,
     /// Layers offloaded to the GPU when built with metal/cuda/vulkan.
     pub gpu_layers: u32,
-    /// Sampling temperature; 0 is greedy (reproducible).
-    pub temperature: f32,
+    /// Sampling temperature; 0 is greedy (reproducible). Default: the
+    /// profile's, else 0.
+    pub temperature: Option<f32>,
     /// Most tokens generated per turn (bounds a model that runs away).
     pub max_tokens_per_turn: u32,
     /// Constrain tool calls to the declared tools and schemas once one opens.
@@ -68,6 +76,8 @@ pub struct LocalConfig {
     pub tool_call_first: bool,
     /// Reuse the KV cache between turns (off only to measure its effect).
     pub reuse_kv_cache: bool,
+    /// The prompt profile for local models.
+    pub profile: Option<String>,
 }
 
 impl Default for LocalConfig {
@@ -76,11 +86,12 @@ impl Default for LocalConfig {
             context_size: None,
             threads: None,
             gpu_layers: 999,
-            temperature: 0.0,
+            temperature: None,
             max_tokens_per_turn: 4096,
             constrained_tool_calls: true,
             tool_call_first: true,
             reuse_kv_cache: true,
+            profile: None,
         }
     }
 }
@@ -95,8 +106,10 @@ impl Default for Config {
             timeout_secs: None,
             max_tokens: None,
             shell_timeout_secs: 120,
-            max_output_lines: 400,
-            max_output_bytes: 30_000,
+            max_output_lines: None,
+            max_output_bytes: None,
+            profile: None,
+            model_profiles: BTreeMap::new(),
             system_prompt_file: None,
             tool_specs_dir: None,
             providers: BTreeMap::new(),
@@ -114,6 +127,8 @@ pub struct ProviderConfig {
     /// Name of the environment variable holding the API key.
     pub api_key_env: Option<String>,
     pub headers: BTreeMap<String, String>,
+    /// The prompt profile for this provider's models.
+    pub profile: Option<String>,
     /// Extra top-level request fields, e.g. `{ top_k = 20 }`.
     pub extra_body: BTreeMap<String, serde_json::Value>,
     pub temperature: Option<f32>,
@@ -202,6 +217,7 @@ pub const ENV_KEYS: &[&str] = &[
     "timeout_secs",
     "max_tokens",
     "shell_timeout_secs",
+    "profile",
 ];
 
 /// Where the user's config file lives.

@@ -80,6 +80,8 @@ pub struct ModelInfo {
     /// Recurrent or hybrid models cannot drop a cache suffix; the engine
     /// falls back to a full prefill when the prefix changes.
     pub recurrent: bool,
+    /// Parameter count (chooses a prompt profile by size).
+    pub n_params: u64,
 }
 
 /// Part of a prompt: text to tokenize, or exact tokens (sampled earlier).
@@ -260,6 +262,7 @@ fn unreachable_info() -> &'static ModelInfo {
         n_ctx_train: 0,
         swa: false,
         recurrent: false,
+        n_params: 0,
     })
 }
 

@@ -210,6 +210,7 @@ fn model_info(model: &LlamaModel, config: &EngineConfig) -> ModelInfo {
         n_ctx_train,
         swa,
         recurrent: config.assume_recurrent || model.is_recurrent() || model.is_hybrid(),
+        n_params: model.n_params(),
     }
 }
 

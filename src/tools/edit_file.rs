@@ -87,8 +87,15 @@ impl Tool for EditFile {
                 rel.display()
             ))
         })?;
-        let edit = apply(&content, &args, &rel)?;
+        // Before matching: a file changed since it was read (or never read,
+        // where reads are required) is to be read again, whatever it says.
         ctx.reads.check_fresh(&abs, &rel)?;
+        let edit = apply(&content, &args, &rel).map_err(|e| match e {
+            ToolError::Failed(msg) if msg.starts_with(NO_MATCH) => {
+                ToolError::Failed(with_elsewhere(msg, ctx, &rel, &args.old_string))
+            }
+            other => other,
+        })?;
         write_atomic(&abs, edit.content.as_bytes())
             .map_err(|e| ToolError::Failed(format!("cannot write {}: {e}", rel.display())))?;
         ctx.reads.seen(&abs);
@@ -203,12 +210,60 @@ fn ambiguous_message(content: &str, old: &str, count: usize, rel: &Path) -> Stri
 /// Files up to this many lines are shown whole when old_string misses.
 const WHOLE_FILE_LINES: usize = 40;
 
+/// How a no-match error starts (so the caller can add where it is instead).
+const NO_MATCH: &str = "old_string was not found in";
+/// Files searched for an old_string that missed its file.
+const ELSEWHERE_FILES: usize = 2_000;
+/// Largest file searched for it.
+const ELSEWHERE_BYTES: u64 = 512 * 1024;
+
+/// Adds which other files hold `old` exactly. Measured on Qwen2.5-Coder
+/// 1.5B: it copies a line from the test file it just ran and tries to
+/// replace it in the module under test, again and again.
+fn with_elsewhere(mut msg: String, ctx: &ToolContext, rel: &Path, old: &str) -> String {
+    if old.trim().len() < 8 {
+        return msg;
+    }
+    let root = ctx.workspace.root();
+    let found: Vec<String> = super::list_files::walker(root)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .take(ELSEWHERE_FILES)
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() <= ELSEWHERE_BYTES))
+        .filter_map(|e| {
+            let other = e.path().strip_prefix(root).ok()?.to_path_buf();
+            if other == rel {
+                return None;
+            }
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            (text.contains(old) || to_lf(&text).contains(&to_lf(old)))
+                .then(|| other.display().to_string())
+        })
+        .take(3)
+        .collect();
+    if found.is_empty() {
+        return msg;
+    }
+    msg.push_str(&format!(
+        "\nNote: this old_string is in {}, not in {}.",
+        found.join(", "),
+        rel.display()
+    ));
+    if found.iter().any(|f| f.contains("test")) {
+        msg.push_str(
+            " That is test code: to make a failing test pass, change the code it tests, not the test.",
+        );
+    }
+    msg
+}
+
 /// Explains a failed match, showing the closest region of the file and a
 /// diff from the model's text to it.
 fn no_match_message(content: &str, old: &str, rel: &Path) -> String {
     let file = to_lf(content);
     let needle = to_lf(old);
-    let mut msg = format!("old_string was not found in {}.", rel.display());
+    let mut msg = format!("{NO_MATCH} {}.", rel.display());
     let file_lines: Vec<&str> = file.lines().collect();
     if file_lines.len() <= WHOLE_FILE_LINES {
         // A short file is shown whole: small models tend to retry a guess
@@ -701,5 +756,44 @@ mod tests {
             std::fs::read_to_string(outside.path().join("o.txt")).unwrap(),
             "abc\n"
         );
+    }
+
+    #[tokio::test]
+    async fn no_match_says_which_other_file_holds_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("calc.py"),
+            "def add(a, b):\n    return a - b\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("test_calc.py"),
+            "def test_add():\n    assert add(2, 3) == 5\n",
+        )
+        .unwrap();
+        let msg = failed_msg(
+            edit(
+                dir.path(),
+                json!({
+                    "path": "calc.py",
+                    "old_string": "assert add(2, 3) == 5",
+                    "new_string": "assert add(2, 3) == -1"
+                }),
+            )
+            .await,
+        );
+        assert!(
+            msg.contains("this old_string is in test_calc.py, not in calc.py"),
+            "{msg}"
+        );
+        assert!(msg.contains("not the test"), "{msg}");
+        let msg = failed_msg(
+            edit(
+                dir.path(),
+                json!({ "path": "calc.py", "old_string": "return a * b", "new_string": "x" }),
+            )
+            .await,
+        );
+        assert!(!msg.contains("Note:"), "found nowhere else: {msg}");
     }
 }

@@ -5,6 +5,7 @@
 //! overridable from config (see [`spec`]). [`ToolRegistry::dispatch`] turns
 //! every way a call can go wrong into a tool result the model can act on.
 
+pub mod apply_patch;
 pub mod edit_file;
 pub mod grep;
 pub mod list_files;
@@ -119,6 +120,10 @@ pub enum ToolError {
     /// The file changed on disk since the model last read it.
     #[error("{0}")]
     Stale(String),
+    /// A change to an existing file the model never read (profiles that
+    /// require reads first).
+    #[error("{0}")]
+    NotRead(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -135,6 +140,7 @@ impl ToolError {
             ToolError::Failed(_) => "failed",
             ToolError::Timeout(_) => "timeout",
             ToolError::Stale(_) => "stale",
+            ToolError::NotRead(_) => "not_read",
             ToolError::Cancelled => "cancelled",
         }
     }
@@ -188,7 +194,8 @@ pub struct ToolRegistry {
 }
 
 impl ToolRegistry {
-    /// The built-in tools with the given specs (see [`spec::load_specs`]).
+    /// The built-in tools named by `specs`, in that order, each offered
+    /// with its spec (see [`spec::load_specs`] and the profiles).
     pub fn builtin(specs: Vec<ToolSpec>) -> Result<Self, spec::SpecError> {
         let tools: Vec<Box<dyn Tool>> = vec![
             Box::new(read_file::ReadFile),
@@ -196,15 +203,17 @@ impl ToolRegistry {
             Box::new(grep::Grep),
             Box::new(edit_file::EditFile),
             Box::new(write_file::WriteFile),
+            Box::new(apply_patch::ApplyPatch),
             Box::new(shell::Shell),
         ];
-        let mut entries = Vec::with_capacity(tools.len());
-        for tool in tools {
-            let spec = specs
-                .iter()
-                .find(|s| s.name == tool.name())
-                .cloned()
-                .ok_or_else(|| spec::SpecError::Missing(tool.name().to_string()))?;
+        let mut tools: Vec<Option<Box<dyn Tool>>> = tools.into_iter().map(Some).collect();
+        let mut entries = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let tool = tools
+                .iter_mut()
+                .find(|t| t.as_ref().is_some_and(|t| t.name() == spec.name))
+                .and_then(Option::take)
+                .ok_or_else(|| spec::SpecError::Missing(spec.name.clone()))?;
             entries.push((spec, tool));
         }
         Ok(Self { entries })

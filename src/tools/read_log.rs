@@ -8,6 +8,11 @@
 //! model never read has no stamp and is not checked. A change that keeps
 //! both the size and the modification time (within the file system's
 //! timestamp resolution) goes unnoticed.
+//!
+//! A log made with [`ReadLog::requiring_reads`] (a profile's
+//! `read_before_edit`) also refuses changes to existing files the model
+//! has not read, as Claude Code does: small models otherwise edit text
+//! they imagine.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +22,13 @@ use std::time::SystemTime;
 use super::ToolError;
 
 #[derive(Clone, Debug, Default)]
-pub struct ReadLog(Arc<Mutex<HashMap<PathBuf, Stamp>>>);
+pub struct ReadLog(Arc<Mutex<State>>);
+
+#[derive(Debug, Default)]
+struct State {
+    stamps: HashMap<PathBuf, Stamp>,
+    require_read: bool,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
@@ -36,19 +47,35 @@ impl Stamp {
 }
 
 impl ReadLog {
+    /// A log that also refuses changes to existing files never read.
+    pub fn requiring_reads() -> Self {
+        Self(Arc::new(Mutex::new(State {
+            require_read: true,
+            ..State::default()
+        })))
+    }
+
     /// Records `abs` as the model now knows it (read, or written by kiln).
     pub fn seen(&self, abs: &Path) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match Stamp::of(abs) {
-            Some(stamp) => map.insert(abs.to_path_buf(), stamp),
-            None => map.remove(abs),
+            Some(stamp) => state.stamps.insert(abs.to_path_buf(), stamp),
+            None => state.stamps.remove(abs),
         };
     }
 
-    /// Refuses a write to `abs` when it changed since the model last saw it.
+    /// Refuses a write to `abs` when it changed since the model last saw it
+    /// (or, when reads are required, when it exists and was never read).
     pub fn check_fresh(&self, abs: &Path, rel: &Path) -> Result<(), ToolError> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(seen) = map.get(abs) else {
+        let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(seen) = state.stamps.get(abs) else {
+            if state.require_read && abs.exists() {
+                return Err(ToolError::NotRead(format!(
+                    "you have not read {0} yet, so nothing was written. Call read_file on \
+                     {0} first, then make your change against what it shows",
+                    rel.display()
+                )));
+            }
             return Ok(());
         };
         if Stamp::of(abs).as_ref() == Some(seen) {
@@ -84,5 +111,26 @@ mod tests {
         assert!(err.to_string().contains("a.txt changed on disk"), "{err}");
         log.seen(&f);
         assert!(log.check_fresh(&f, rel).is_ok());
+    }
+
+    #[test]
+    fn required_reads_refuse_unread_existing_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        let rel = Path::new("a.txt");
+        let log = ReadLog::requiring_reads();
+        // A new file needs no read.
+        assert!(log.check_fresh(&f, rel).is_ok());
+        std::fs::write(&f, "one\n").unwrap();
+        let err = log.check_fresh(&f, rel).unwrap_err();
+        assert_eq!(err.kind(), "not_read");
+        assert!(err.to_string().contains("Call read_file on a.txt"), "{err}");
+        log.seen(&f);
+        assert!(log.check_fresh(&f, rel).is_ok());
+        assert!(
+            ReadLog::default()
+                .check_fresh(&dir.path().join("b"), rel)
+                .is_ok()
+        );
     }
 }

@@ -16,6 +16,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("grep", include_str!("../../tools/grep.toml")),
     ("edit_file", include_str!("../../tools/edit_file.toml")),
     ("write_file", include_str!("../../tools/write_file.toml")),
+    ("apply_patch", include_str!("../../tools/apply_patch.toml")),
     ("shell", include_str!("../../tools/shell.toml")),
 ];
 
@@ -28,7 +29,7 @@ pub enum SpecError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("no spec for built-in tool `{0}`")]
+    #[error("no built-in tool or spec `{0}` (or it is listed twice)")]
     Missing(String),
 }
 
@@ -57,6 +58,55 @@ pub fn load_specs(override_dir: Option<&Path>) -> Result<Vec<ToolSpec>, SpecErro
                 }
                 None => parse_spec(text, &format!("tools/{name}.toml (built-in)"), name),
             }
+        })
+        .collect()
+}
+
+/// A `<tool>.toml` override (a profile's or config's) applied to `base`:
+/// a file with `parameters` replaces the whole spec; one with only
+/// `description` re-describes the tool and keeps its schema.
+pub fn apply_override(base: &ToolSpec, text: &str, origin: &str) -> Result<ToolSpec, SpecError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct DescriptionOnly {
+        name: Option<String>,
+        description: String,
+    }
+    let invalid = |message: String| SpecError::Invalid {
+        origin: origin.to_string(),
+        message,
+    };
+    let table: toml::Table = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    if table.contains_key("parameters") {
+        return parse_spec(text, origin, &base.name);
+    }
+    let file: DescriptionOnly = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    if let Some(name) = file.name.filter(|n| *n != base.name) {
+        return Err(invalid(format!(
+            "`name` is `{name}` but the file is for `{}`",
+            base.name
+        )));
+    }
+    Ok(ToolSpec {
+        description: file.description.trim().to_string(),
+        ..base.clone()
+    })
+}
+
+/// Applies every `<tool>.toml` in `dir` to the spec of that name.
+pub fn override_from_dir(specs: Vec<ToolSpec>, dir: &Path) -> Result<Vec<ToolSpec>, SpecError> {
+    specs
+        .into_iter()
+        .map(|spec| {
+            let path = dir.join(format!("{}.toml", spec.name));
+            if !path.is_file() {
+                return Ok(spec);
+            }
+            let text = std::fs::read_to_string(&path).map_err(|error| SpecError::Io {
+                path: path.clone(),
+                error,
+            })?;
+            apply_override(&spec, &text, &path.display().to_string())
         })
         .collect()
 }
@@ -102,6 +152,7 @@ mod tests {
                 "grep",
                 "edit_file",
                 "write_file",
+                "apply_patch",
                 "shell"
             ]
         );
@@ -124,6 +175,27 @@ mod tests {
         assert_eq!(grep.description, "custom");
         let read = specs.iter().find(|s| s.name == "read_file").unwrap();
         assert_ne!(read.description, "custom");
+    }
+
+    #[test]
+    fn description_only_override_keeps_the_schema() {
+        let specs = load_specs(None).unwrap();
+        let grep = specs.iter().find(|s| s.name == "grep").unwrap();
+        let new = apply_override(grep, "description = \"Find text.\"\n", "g.toml").unwrap();
+        assert_eq!(new.description, "Find text.");
+        assert_eq!(new.parameters, grep.parameters);
+        let err = apply_override(grep, "name = \"shell\"\ndescription = \"x\"\n", "g.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("g.toml") && err.contains("`shell`"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("grep.toml"), "description = \"Mine.\"\n").unwrap();
+        let out = override_from_dir(specs.clone(), dir.path()).unwrap();
+        assert_eq!(
+            out.iter().find(|s| s.name == "grep").unwrap().description,
+            "Mine."
+        );
+        assert_eq!(out.len(), specs.len());
     }
 
     #[test]

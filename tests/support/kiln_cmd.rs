@@ -17,6 +17,7 @@ pub fn kiln(home: &Path) -> Command {
         .env_remove("KILN_BASE_URL")
         .env_remove("KILN_MAX_TURNS")
         .env_remove("KILN_LOG")
+        .env_remove("KILN_PROFILE")
         .write_stdin("");
     cmd
 }

@@ -30,3 +30,28 @@ pub fn model(name: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// The local backend on a cached model (4k context, no warm cache), or
+/// `None` as [`model`] says.
+#[cfg(feature = "llama")]
+pub fn local_backend(name: &str, max_tokens: u32) -> Option<kiln::backend::local::LocalBackend> {
+    let mut cfg = kiln::engine::EngineConfig::new(model(name)?);
+    cfg.n_ctx = Some(4096);
+    cfg.warm_cache = None;
+    let engine = kiln::engine::Engine::load(cfg).unwrap();
+    let settings = kiln::backend::local::LocalSettings {
+        max_tokens,
+        ..Default::default()
+    };
+    Some(kiln::backend::local::LocalBackend::new(std::sync::Arc::new(engine), settings).unwrap())
+}
+
+/// Runs a future to its end on a fresh runtime (weights tests hold the
+/// lock, a std mutex, across their awaits, so they are not async tests).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}

@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 use super::{
     Backend, BackendError, BackendInfo, ChatRequest, Completion, Delta, DeltaSink, FinishReason,
 };
-use crate::chat::{Message, ToolCall, ToolSpec, Usage};
+use crate::chat::{
+    Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec, Usage, text_mode_messages,
+};
 use crate::engine::{
     Engine, Finish, GenerateOutput, GenerateRequest, LazyGrammar, PromptPiece, Sampling,
 };
@@ -28,7 +30,10 @@ use splice::{LastTurn, fingerprint};
 /// Generation settings of the local backend.
 #[derive(Clone, Debug)]
 pub struct LocalSettings {
+    /// Defaults for what neither the config nor the profile sets.
     pub sampling: Sampling,
+    /// Values set explicitly in config: they win over the profile's.
+    pub overrides: SamplingPrefs,
     /// Most tokens per turn; bounds a model that runs away.
     pub max_tokens: u32,
     /// Constrain tool calls with a lazy grammar once one opens.
@@ -45,6 +50,7 @@ impl Default for LocalSettings {
     fn default() -> Self {
         Self {
             sampling: Sampling::default(),
+            overrides: SamplingPrefs::default(),
             max_tokens: 4096,
             constrained: true,
             call_first: true,
@@ -105,6 +111,51 @@ impl LocalBackend {
         self.template_origin
     }
 
+    /// The system turn with `tools` as the chat template renders it (what
+    /// `kiln profiles show` counts).
+    pub fn render_system(&self, system: &str, tools: &[ToolSpec]) -> Result<String, BackendError> {
+        let messages = [Message::System {
+            content: system.to_string(),
+        }];
+        self.render(&messages, tools, false)
+    }
+
+    /// The tool-call grammar: lazy, or forced from the first token (then
+    /// limited to the request's `first_call_tools`) when answering the user.
+    fn grammar(
+        &self,
+        request: &ChatRequest<'_>,
+        format: Format,
+        answering_user: bool,
+    ) -> Option<LazyGrammar> {
+        if !self.settings.constrained || request.tools.is_empty() {
+            return None;
+        }
+        let forced = self.settings.call_first && answering_user;
+        let first = request.first_call_tools;
+        let allowed: Vec<ToolSpec> = request
+            .tools
+            .iter()
+            .filter(|t| !forced || first.is_empty() || first.contains(&t.name))
+            .cloned()
+            .collect();
+        grammar::lazy_grammar(format, &allowed).map(|g| LazyGrammar { forced, ..g })
+    }
+
+    /// This request's sampling: explicit config, else the profile's, else
+    /// the engine defaults.
+    fn sampling(&self, profile: SamplingPrefs) -> Sampling {
+        let prefs = self.settings.overrides.or(profile);
+        let base = &self.settings.sampling;
+        Sampling {
+            temperature: prefs.temperature.unwrap_or(base.temperature),
+            top_k: prefs.top_k.unwrap_or(base.top_k),
+            top_p: prefs.top_p.unwrap_or(base.top_p),
+            min_p: prefs.min_p.unwrap_or(base.min_p),
+            ..base.clone()
+        }
+    }
+
     fn render(
         &self,
         messages: &[Message],
@@ -125,6 +176,7 @@ impl Backend for LocalBackend {
             provider: "local".into(),
             model: info.name.clone(),
             base_url: None,
+            parameters: Some(info.n_params),
         }
     }
 
@@ -139,27 +191,29 @@ impl Backend for LocalBackend {
         cancel: &CancellationToken,
     ) -> Result<Completion, BackendError> {
         let mut last = self.last.lock().await;
-        let plan = splice::plan(last.as_ref(), request.messages, |m, g| {
-            self.render(m, request.tools, g)
-        })?;
-        let grammar = if self.settings.constrained && !request.tools.is_empty() {
-            let answering_user = matches!(request.messages.last(), Some(Message::User { .. }));
-            grammar::lazy_grammar(self.format, request.tools).map(|g| LazyGrammar {
-                forced: self.settings.call_first && answering_user,
-                ..g
-            })
-        } else {
-            None
+        // Text mode: the template sees a conversation without tool calls or
+        // tools (they are in the system prompt) and calls use Hermes tags.
+        let text_mode = request.tool_calls == ToolCallMode::Text;
+        let converted;
+        let (messages, template_tools, format) = match text_mode {
+            true => {
+                converted = text_mode_messages(request.messages);
+                (&converted[..], &[][..], Format::Hermes)
+            }
+            false => (request.messages, request.tools, self.format),
         };
+        let plan = splice::plan(last.as_ref(), messages, |m, g| {
+            self.render(m, template_tools, g)
+        })?;
+        let answering_user = matches!(messages.last(), Some(Message::User { .. }));
+        let grammar = self.grammar(&request, format, answering_user);
         // The system turn with the tools is the same in every session of a
         // workspace: its KV state is what warm starts save and load.
-        let warm_prefix = match request.messages.first() {
-            Some(Message::System { .. }) => self
-                .render(&request.messages[..1], request.tools, false)
-                .ok(),
+        let warm_prefix = match messages.first() {
+            Some(Message::System { .. }) => self.render(&messages[..1], template_tools, false).ok(),
             _ => None,
         };
-        let mut parser = StreamParser::with_tools(self.format, request.tools);
+        let mut parser = StreamParser::with_tools(format, request.tools);
         if let Some(PromptPiece::Text(t)) = plan.pieces.last() {
             if prompt_opens_reasoning(t) {
                 parser.start_in_reasoning();
@@ -167,7 +221,7 @@ impl Backend for LocalBackend {
         }
         let gen_request = GenerateRequest {
             prompt: plan.pieces,
-            sampling: resampling(&self.settings.sampling, request.resample),
+            sampling: resampling(&self.sampling(request.sampling), request.resample),
             max_tokens: self.settings.max_tokens,
             grammar,
             reuse: self.settings.reuse,
@@ -202,14 +256,22 @@ impl Backend for LocalBackend {
             let eos = &self.engine.info().eos;
             (!eos.is_empty()).then(|| eos.clone())
         });
+        let mut assistant = Message::Assistant {
+            content: completion.text.clone(),
+            tool_calls: completion.tool_calls.clone(),
+            reasoning: completion.reasoning.clone(),
+        };
+        if text_mode {
+            assistant = text_mode_messages(&[assistant])
+                .pop()
+                .unwrap_or_else(|| Message::User {
+                    content: String::new(),
+                });
+        }
         *last = eog_text.map(|eog_text| LastTurn {
-            history: fingerprint(request.messages),
-            history_len: request.messages.len(),
-            assistant: Message::Assistant {
-                content: completion.text.clone(),
-                tool_calls: completion.tool_calls.clone(),
-                reasoning: completion.reasoning.clone(),
-            },
+            history: fingerprint(messages),
+            history_len: messages.len(),
+            assistant,
             tokens: [output.prompt_tokens.as_slice(), output.generated.as_slice()].concat(),
             prompt_len: output.prompt_tokens.len(),
             eog_text,
@@ -351,9 +413,10 @@ pub async fn load(
         .map_err(|e| BuildError::Backend(format!("the engine thread failed: {e}")))?
         .map_err(|e| BuildError::Backend(e.to_string()))?;
     let settings = LocalSettings {
-        sampling: Sampling {
+        sampling: Sampling::default(),
+        overrides: SamplingPrefs {
             temperature: cfg.temperature,
-            ..Sampling::default()
+            ..SamplingPrefs::default()
         },
         max_tokens: cfg.max_tokens_per_turn.max(1),
         constrained: cfg.constrained_tool_calls,

@@ -29,7 +29,7 @@ use self::client::{Failure, Transport};
 use self::retry::{Backoff, is_retryable};
 use self::text_calls::TextCalls;
 use super::{Backend, BackendError, BackendInfo, ChatRequest, Completion, Delta, DeltaSink};
-use crate::chat::{Message, ToolSpec};
+use crate::chat::{Message, ToolCallMode};
 
 /// A [`Backend`] talking to one OpenAI-compatible endpoint.
 #[derive(Debug)]
@@ -73,10 +73,11 @@ impl OpenAiBackend {
         body: &bytes::Bytes,
         prompt_tokens: u64,
         id_offset: usize,
-        tools: &[ToolSpec],
+        request: ChatRequest<'_>,
         deltas: &mut dyn DeltaSink,
     ) -> Result<Completion, Failure> {
-        let Some(mut text_calls) = TextCalls::new(&self.cfg, tools) else {
+        let text_mode = request.tool_calls == ToolCallMode::Text;
+        let Some(mut text_calls) = TextCalls::new(&self.cfg, request.tools, text_mode) else {
             return self
                 .transport
                 .attempt(body, prompt_tokens, id_offset, deltas)
@@ -99,6 +100,7 @@ impl Backend for OpenAiBackend {
             provider: self.cfg.provider.clone(),
             model: self.cfg.model.clone(),
             base_url: Some(self.cfg.base_url.clone()),
+            parameters: None,
         }
     }
 
@@ -130,7 +132,7 @@ impl Backend for OpenAiBackend {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(BackendError::Cancelled),
-                r = self.attempt(&body, prompt_tokens, id_offset, request.tools, deltas) => r,
+                r = self.attempt(&body, prompt_tokens, id_offset, request, deltas) => r,
             };
             let failure = match result {
                 Ok(completion) => return Ok(completion),

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::EndpointConfig;
 use crate::backend::{BackendError, ChatRequest};
-use crate::chat::{Message, ToolSpec};
+use crate::chat::{Message, ToolCallMode, ToolSpec, text_mode_messages};
 
 /// The serialised request body for `request`.
 pub(crate) fn build_body(
@@ -28,10 +28,19 @@ pub(crate) fn build_body(
     request: ChatRequest<'_>,
 ) -> Result<Vec<u8>, BackendError> {
     let typed = typed_request(cfg, request);
+    let sampling = request.sampling;
     // Typed → text → Map rather than `to_value`: going through text keeps
     // `f32` fields like temperature as written (0.2, not 0.20000000298…).
     let text = serde_json::to_string(&typed).map_err(encode_error)?;
     let mut body: Map<String, Value> = serde_json::from_str(&text).map_err(encode_error)?;
+    // Not OpenAI parameters, but read by llama-server, vLLM, Ollama and LM
+    // Studio; sent only when a profile asks for them.
+    if let Some(k) = sampling.top_k {
+        body.insert("top_k".into(), k.into());
+    }
+    if let Some(p) = sampling.min_p {
+        body.insert("min_p".into(), Value::from(f64::from(p)));
+    }
     for (key, value) in &cfg.extra_body {
         body.insert(key.clone(), value.clone());
     }
@@ -44,10 +53,15 @@ fn encode_error(err: serde_json::Error) -> BackendError {
 
 #[allow(deprecated)] // `max_tokens`: deprecated by OpenAI, but the one every local server reads.
 fn typed_request(cfg: &EndpointConfig, request: ChatRequest<'_>) -> CreateChatCompletionRequest {
-    let tools = (!request.tools.is_empty())
+    let text_mode = request.tool_calls == ToolCallMode::Text;
+    let tools = (!request.tools.is_empty() && !text_mode)
         .then(|| request.tools.iter().map(wire_tool).collect::<Vec<_>>());
+    let messages = match text_mode {
+        true => text_mode_messages(request.messages),
+        false => request.messages.to_vec(),
+    };
     CreateChatCompletionRequest {
-        messages: request.messages.iter().map(wire_message).collect(),
+        messages: messages.iter().map(wire_message).collect(),
         model: cfg.model.clone(),
         stream: Some(true),
         stream_options: Some(ChatCompletionStreamOptions {
@@ -55,7 +69,8 @@ fn typed_request(cfg: &EndpointConfig, request: ChatRequest<'_>) -> CreateChatCo
             include_obfuscation: None,
         }),
         tools,
-        temperature: cfg.temperature,
+        temperature: cfg.temperature.or(request.sampling.temperature),
+        top_p: request.sampling.top_p,
         max_tokens: cfg.max_tokens,
         ..Default::default()
     }

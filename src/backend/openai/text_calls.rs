@@ -26,16 +26,18 @@ pub(crate) struct TextCalls {
 
 impl TextCalls {
     /// `None` when off, or in `auto` mode when no tools were offered.
-    pub fn new(cfg: &EndpointConfig, tools: &[ToolSpec]) -> Option<Self> {
-        match cfg.tool_calls_in_text {
-            TextToolCalls::Off => return None,
-            TextToolCalls::Auto if tools.is_empty() => return None,
-            TextToolCalls::Auto | TextToolCalls::On => {}
-        }
+    /// `text_mode` (a profile's text tool calls) always parses.
+    pub fn new(cfg: &EndpointConfig, tools: &[ToolSpec], text_mode: bool) -> Option<Self> {
+        let mode = match (text_mode, cfg.tool_calls_in_text) {
+            (true, _) => TextToolCalls::On,
+            (false, TextToolCalls::Off) => return None,
+            (false, TextToolCalls::Auto) if tools.is_empty() => return None,
+            (false, m) => m,
+        };
         // Hermes tags plus the generic JSON forms cover most servers' models.
         let format = cfg.text_tool_format.unwrap_or(Format::Hermes);
         Some(Self {
-            mode: cfg.tool_calls_in_text,
+            mode,
             parser: StreamParser::with_tools(format, tools),
             native: 0,
             started: 0,
