@@ -9,6 +9,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod models;
 pub mod profile;
 pub mod prompt;

@@ -73,6 +73,18 @@ pub enum EventKind {
         delay_ms: u64,
         reason: String,
     },
+    /// `kiln fix` ran its check: `attempt` 0 is the run before the agent.
+    CheckCompleted {
+        attempt: u32,
+        #[serde(flatten)]
+        run: crate::fix::check::CheckRun,
+        /// The check's combined output.
+        output: String,
+    },
+    /// `kiln fix` ended; the last event of its stream.
+    FixCompleted {
+        summary: Box<crate::fix::report::FixSummary>,
+    },
     /// A turn ended without a tool call while the work looked unfinished;
     /// the profile's nudge was sent as a user message.
     Nudged {

@@ -148,6 +148,17 @@ impl Session {
         &self.stats
     }
 
+    /// Where the session's events go (for callers that add their own).
+    pub fn emitter_mut(&mut self) -> &mut Emitter {
+        &mut self.emitter
+    }
+
+    /// The budgets of the next task (`kiln fix` spreads one deadline over
+    /// its attempts).
+    pub fn limits_mut(&mut self) -> &mut Limits {
+        &mut self.limits
+    }
+
     /// Emits `session_started`; call once before the first task.
     pub fn start(&mut self) {
         let kind = EventKind::SessionStarted {

@@ -116,6 +116,14 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             )
         }
         EventKind::Nudged { reason, .. } => format!("  ! nudged: {reason}"),
+        EventKind::CheckCompleted { attempt, run, .. } => match attempt {
+            0 => format!("check: {}", run.describe()),
+            n => format!("check after attempt {n}: {}", run.describe()),
+        },
+        EventKind::FixCompleted { summary } => {
+            let outcome = serde_json::to_value(summary.outcome).unwrap_or_default();
+            format!("kiln fix: {}", outcome.as_str().unwrap_or("ended"))
+        }
         EventKind::TurnStarted { turn, .. } => format!("── turn {turn}"),
         EventKind::AssistantMessage {
             text, tool_calls, ..

@@ -4,8 +4,10 @@
 //! the exit codes of `../shared/CONTRACT.md`.
 
 pub mod exec;
+pub mod fix;
 pub mod models;
 pub mod profiles;
+pub mod setup;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Run one task headless: progress on stderr, the final answer on stdout.
     Exec(exec::ExecArgs),
+    /// Run a check; if it fails, let the agent fix it and prove the fix
+    /// with the same check (for CI).
+    Fix(fix::FixArgs),
     /// List, download and locate the known local models.
     Models(models::ModelsArgs),
     /// List the prompt profiles, or show what one sends.
@@ -93,7 +98,7 @@ impl BackendArgs {
 }
 
 /// Plain seconds or a humantime duration (`90s`, `10m`, `1h 30m`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.trim().parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
@@ -114,6 +119,7 @@ pub mod exit {
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Exec(args)) => exec::run(args).await,
+        Some(Command::Fix(args)) => fix::run(args).await,
         Some(Command::Models(args)) => models::run(args).await,
         Some(Command::Profiles(args)) => profiles::run(args).await,
         None => {

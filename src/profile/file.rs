@@ -60,6 +60,7 @@ pub const ERROR_KINDS: &[&str] = &[
     "timeout",
     "stale",
     "not_read",
+    "protected",
 ];
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -62,6 +62,7 @@ impl Tool for EditFile {
             ));
         }
         let abs = ctx.workspace.resolve(&args.path)?;
+        ctx.workspace.check_writable(&abs)?;
         let rel = ctx.workspace.relative(&abs);
         let size = regular_file_size(&ctx.workspace, &abs, &rel).map_err(|e| match e {
             ToolError::NotFound(msg) => {

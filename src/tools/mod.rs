@@ -124,6 +124,9 @@ pub enum ToolError {
     /// require reads first).
     #[error("{0}")]
     NotRead(String),
+    /// A change to a protected file (`kiln fix --protect`).
+    #[error("{0}")]
+    Protected(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -141,6 +144,7 @@ impl ToolError {
             ToolError::Timeout(_) => "timeout",
             ToolError::Stale(_) => "stale",
             ToolError::NotRead(_) => "not_read",
+            ToolError::Protected(_) => "protected",
             ToolError::Cancelled => "cancelled",
         }
     }

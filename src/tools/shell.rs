@@ -75,6 +75,31 @@ impl Tool for Shell {
     }
 }
 
+/// A finished command, for callers outside the tool (`kiln fix` checks).
+#[derive(Clone, Debug)]
+pub struct CommandRun {
+    /// `None` when it timed out or a signal killed it.
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    /// Combined stdout and stderr (a very long middle is omitted).
+    pub output: String,
+}
+
+/// Runs `command` with `bash -c` in `root` the way the tool does: no stdin,
+/// its own process group, killed whole at `timeout`.
+pub async fn run_command(
+    command: &str,
+    root: &std::path::Path,
+    timeout: Duration,
+) -> Result<CommandRun, ToolError> {
+    let run = run(command, root, timeout).await?;
+    Ok(CommandRun {
+        exit_code: run.status.and_then(|s| s.code()).filter(|_| !run.timed_out),
+        timed_out: run.timed_out,
+        output: run.output.into_string(),
+    })
+}
+
 /// What a finished (or killed) command left behind.
 struct Run {
     status: Option<ExitStatus>,

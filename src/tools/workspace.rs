@@ -7,6 +7,7 @@
 //! resolve too. The result must lie inside the canonical root.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use super::ToolError;
 
@@ -16,6 +17,14 @@ const MAX_SYMLINKS: usize = 40;
 #[derive(Clone, Debug)]
 pub struct Workspace {
     root: PathBuf,
+    /// Paths the file tools must not change (`kiln fix --protect`).
+    protected: Option<Arc<Protected>>,
+}
+
+#[derive(Debug)]
+struct Protected {
+    set: globset::GlobSet,
+    globs: Vec<String>,
 }
 
 impl Workspace {
@@ -28,7 +37,47 @@ impl Workspace {
                 format!("workspace root {} is not a directory", root.display()),
             ));
         }
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            protected: None,
+        })
+    }
+
+    /// The same workspace with files matching `globs` (relative to the
+    /// root) protected from the file tools.
+    pub fn with_protected(mut self, globs: &[String]) -> Result<Self, globset::Error> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for g in globs {
+            builder.add(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()?,
+            );
+        }
+        self.protected = Some(Arc::new(Protected {
+            set: builder.build()?,
+            globs: globs.to_vec(),
+        }));
+        Ok(self)
+    }
+
+    /// Whether the workspace-relative `rel` is protected.
+    pub fn is_protected(&self, rel: &Path) -> bool {
+        self.protected.as_ref().is_some_and(|p| p.set.is_match(rel))
+    }
+
+    /// Refuses a change to a protected file.
+    pub fn check_writable(&self, abs: &Path) -> Result<(), ToolError> {
+        let rel = self.relative(abs);
+        match &self.protected {
+            Some(p) if p.set.is_match(&rel) => Err(ToolError::Protected(format!(
+                "{} is protected (it matches {}), so it cannot be changed: fix the code under \
+                 test, not the tests or the check",
+                rel.display(),
+                p.globs.join(", ")
+            ))),
+            _ => Ok(()),
+        }
     }
 
     pub fn root(&self) -> &Path {

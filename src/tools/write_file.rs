@@ -40,6 +40,7 @@ impl Tool for WriteFile {
     ) -> Result<ToolOutput, ToolError> {
         let args: Args = parse_args(args)?;
         let abs = ctx.workspace.resolve(&args.path)?;
+        ctx.workspace.check_writable(&abs)?;
         let rel = ctx.workspace.relative(&abs);
         if abs == ctx.workspace.root() || abs.is_dir() {
             return Err(ToolError::Failed(format!(

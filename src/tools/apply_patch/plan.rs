@@ -323,6 +323,8 @@ impl Plan {
 
 fn resolve(ws: &Workspace, path: &str) -> Result<(PathBuf, PathBuf), ToolError> {
     let abs = ws.resolve(path)?;
+    // Every path of a patch is written, deleted or moved.
+    ws.check_writable(&abs)?;
     let rel = ws.relative(&abs);
     Ok((abs, rel))
 }
