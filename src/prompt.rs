@@ -74,11 +74,7 @@ const OVERVIEW_FILES: usize = 40;
 /// otherwise guess paths (`src/calc.py` for `calc.py`) instead of looking.
 /// Taken once per session, so the prompt stays byte-stable.
 pub fn file_overview(workspace: &Path) -> String {
-    let mut files: Vec<(usize, String)> = crate::tools::list_files::walker(workspace)
-        .max_depth(Some(6))
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+    let mut files: Vec<(usize, String)> = crate::tools::list_files::files(workspace, Some(6))
         .filter_map(|e| {
             let rel = e.path().strip_prefix(workspace).ok()?.to_str()?.to_string();
             Some((e.depth(), rel))

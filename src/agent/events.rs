@@ -13,6 +13,15 @@ use crate::chat::{ToolCall, Usage};
 use crate::engine::EngineMetrics;
 use crate::tools::ToolDetails;
 
+/// A unit enum's name as it is serialised (`still_failing`), for text
+/// output that must match the events and config files.
+pub fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// The schema version written into every event.
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -121,8 +121,7 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             n => format!("check after attempt {n}: {}", run.describe()),
         },
         EventKind::FixCompleted { summary } => {
-            let outcome = serde_json::to_value(summary.outcome).unwrap_or_default();
-            format!("kiln fix: {}", outcome.as_str().unwrap_or("ended"))
+            format!("kiln fix: {}", super::events::wire_name(&summary.outcome))
         }
         EventKind::TurnStarted { turn, .. } => format!("── turn {turn}"),
         EventKind::AssistantMessage {

@@ -75,7 +75,7 @@ async fn fix_up(args: &FixArgs) -> Result<FixSummary, Failure> {
     let root = setup.workspace.root().to_path_buf();
     let wants_git = args.commit || args.branch.is_some() || args.patch.is_some();
     if wants_git {
-        git::changed_files(&root).map_err(|e| usage(format!("--commit/--branch/--patch: {e}")))?;
+        git::require_head(&root).map_err(|e| usage(format!("--commit/--branch/--patch: {e}")))?;
     }
     let globs: Vec<String> = match args.no_default_protect {
         true => Vec::new(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{BackendArgs, LimitArgs, exit};
+use crate::agent::events::wire_name;
 use crate::chat::ToolSpec;
 use crate::config::{self, providers};
 use crate::profile::{Catalog, Profile, assemble::assemble, tokens};
@@ -77,7 +78,7 @@ fn list(cwd: Option<PathBuf>) -> Result<(), String> {
         println!(
             "    tools: {} · tool calls: {} · auto: {}",
             p.tools.join(", "),
-            snake(&p.tool_calls),
+            wire_name(&p.tool_calls),
             rules_summary(&p)
         );
     }
@@ -121,8 +122,8 @@ async fn show(name: &str, backend: &BackendArgs, cwd: Option<PathBuf>) -> Result
     println!("{}", profile.description);
     println!(
         "edit style: {} · tool calls: {} · compact at: {:.0}% · tool output: {} lines / {} tokens",
-        snake(&profile.edit_style),
-        snake(&profile.tool_calls),
+        wire_name(&profile.edit_style),
+        wire_name(&profile.tool_calls),
         profile.compact_at * 100.0,
         profile.tool_output.max_lines,
         profile.tool_output.max_tokens,
@@ -159,14 +160,6 @@ async fn show(name: &str, backend: &BackendArgs, cwd: Option<PathBuf>) -> Result
         println!("As the model's chat template renders it (system turn with tools): {n} tokens");
     }
     Ok(())
-}
-
-/// A unit enum's name as config files write it (`search_replace`).
-fn snake<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
 }
 
 /// A tool spec as one JSON object (what templates and APIs serialise).

@@ -24,6 +24,16 @@ fn workdir_diff<'r>(repo: &'r Repository) -> Result<git2::Diff<'r>, String> {
         .map_err(|e| format!("cannot diff the working tree: {e}"))
 }
 
+/// Checks that `root` is in a repository with a HEAD commit (what
+/// `--commit`, `--branch` and `--patch` need), without diffing anything.
+pub fn require_head(root: &Path) -> Result<(), String> {
+    let repo = open(root)?;
+    repo.head()
+        .and_then(|h| h.peel_to_commit())
+        .map(|_| ())
+        .map_err(|e| format!("the repository has no HEAD commit: {e}"))
+}
+
 /// Paths that differ from HEAD (new, changed, deleted), relative to the
 /// repository root.
 pub fn changed_files(root: &Path) -> Result<Vec<String>, String> {

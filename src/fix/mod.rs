@@ -18,6 +18,7 @@ pub mod test_count;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::agent::events::wire_name;
 use crate::agent::{EventKind, Outcome, Session};
 use check::CheckRun;
 use protect::Snapshot;
@@ -116,7 +117,7 @@ pub async fn attempts(
         let passed = check.passed && rejected.is_none();
         done.push(Attempt {
             attempt: n,
-            agent: outcome_name(end.outcome),
+            agent: wire_name(&end.outcome),
             agent_error: end.error.clone(),
             check,
             restored,
@@ -148,13 +149,6 @@ pub async fn attempts(
     s.final_answer = final_answer;
     s.error = error;
     s
-}
-
-fn outcome_name(o: Outcome) -> String {
-    serde_json::to_value(o)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 fn trimmed(plan: &FixPlan, output: &str) -> String {

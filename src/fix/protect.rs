@@ -87,10 +87,7 @@ impl Snapshot {
 }
 
 fn matching(root: &Path, set: &GlobSet) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = crate::tools::list_files::walker(root)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+    let mut out: Vec<PathBuf> = crate::tools::list_files::files(root, None)
         .filter_map(|e| e.path().strip_prefix(root).ok().map(Path::to_path_buf))
         .filter(|rel| set.is_match(rel))
         .collect();

@@ -226,10 +226,7 @@ fn with_elsewhere(mut msg: String, ctx: &ToolContext, rel: &Path, old: &str) -> 
         return msg;
     }
     let root = ctx.workspace.root();
-    let found: Vec<String> = super::list_files::walker(root)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+    let found: Vec<String> = super::list_files::files(root, None)
         .take(ELSEWHERE_FILES)
         .filter(|e| e.metadata().is_ok_and(|m| m.len() <= ELSEWHERE_BYTES))
         .filter_map(|e| {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use globset::{Glob, GlobMatcher};
-use ignore::{WalkBuilder, WalkState};
+use ignore::{DirEntry, WalkBuilder, WalkState};
 use serde::Deserialize;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput, parse_args};
@@ -161,6 +161,16 @@ impl PathGlob {
 /// The walker every search tool uses: gitignore rules apply even outside a
 /// git repository, hidden files are included, `.git` is skipped, symlinks
 /// are not followed (so the walk stays inside the workspace).
+/// The regular files under `start` that `.gitignore` keeps, walked in one
+/// thread, at most `max_depth` levels down.
+pub(crate) fn files(start: &Path, max_depth: Option<usize>) -> impl Iterator<Item = DirEntry> {
+    walker(start)
+        .max_depth(max_depth)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+}
+
 pub(crate) fn walker(start: &Path) -> WalkBuilder {
     let mut builder = WalkBuilder::new(start);
     builder
