@@ -28,7 +28,7 @@ model_args=()
 [[ -n ${KILN_MODEL:-} ]] && model_args=(--model "$KILN_MODEL")
 echo "== kiln exec (local engine) in $work"
 set +e
-"$root/target/debug/kiln" exec --provider local "${model_args[@]}" --max-turns 12 \
+"$root/target/debug/kiln" exec --approval full --provider local "${model_args[@]}" --max-turns 12 \
   "The test suite fails: run \`python3 -m unittest\` to see it. Fix the bug in calc.py so that all tests pass, then run the tests again to confirm."
 status=$?
 set -e

@@ -4,6 +4,7 @@
 //! [`agent`] loop → [`backend`] → [`agent::events`] → sinks.
 
 pub mod agent;
+pub mod approval;
 pub mod backend;
 pub mod chat;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod fix;
 pub mod models;
 pub mod profile;
 pub mod prompt;
+pub mod sandbox;
 pub mod template;
 pub mod toolcall;
 pub mod tools;

@@ -5,6 +5,11 @@ use kiln::cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The sandbox helper restricts itself and execs before anything else
+    // (no log file, no threads).
+    if let Some(kiln::cli::Command::SandboxExec(args)) = cli.command {
+        return ExitCode::from(kiln::cli::sandbox_exec::run(args));
+    }
     if let Err(e) = init_logging(cli.log_file.as_deref()) {
         eprintln!("kiln: error: {e:#}");
         return ExitCode::from(kiln::cli::exit::USAGE);

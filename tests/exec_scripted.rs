@@ -341,6 +341,8 @@ fn sigint_interrupts_kills_the_command_and_exits_130() {
         .args([
             "exec",
             "--json",
+            "--approval",
+            "full",
             "--provider",
             "scripted",
             "--model",

@@ -49,6 +49,9 @@ pub enum EventKind {
         /// The prompt profile and why it was chosen.
         #[serde(skip_serializing_if = "Option::is_none")]
         profile: Option<crate::profile::ProfileInfo>,
+        /// The approval policy and the shell sandbox.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        safety: Option<SafetyInfo>,
     },
     UserMessage {
         text: String,
@@ -99,6 +102,17 @@ pub enum EventKind {
     Nudged {
         turn: u32,
         reason: String,
+    },
+    /// A call the approval policy did not simply allow: the user was
+    /// asked, or it was refused (then the model got a tool result saying
+    /// why instead of the call running).
+    ApprovalDecided {
+        turn: u32,
+        call_id: String,
+        name: String,
+        policy: crate::approval::Policy,
+        action: crate::approval::Action,
+        decision: crate::approval::Decision,
     },
     /// The finished assistant message of a turn.
     AssistantMessage {
@@ -192,6 +206,14 @@ impl EventKind {
     }
 }
 
+/// The approval policy and sandbox a session runs under.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SafetyInfo {
+    pub approval: crate::approval::Policy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::sandbox::SandboxInfo>,
+}
+
 /// The limits a session runs under, echoed at its start.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LimitsInfo {
@@ -244,6 +266,8 @@ pub struct SessionStats {
     /// Failed tool calls by error kind.
     pub tool_errors: BTreeMap<String, u32>,
     pub loop_guard_hits: u32,
+    /// Calls the approval policy or the user did not let run.
+    pub approvals_refused: u32,
     pub usage: Usage,
     pub wall_ms: u64,
     /// Totals of the local engine's per-turn figures.

@@ -13,5 +13,5 @@ pub mod sink;
 
 pub use events::{Event, EventKind, Outcome, SessionStats};
 pub use scaffold::Scaffold;
-pub use session::{Limits, Session, SessionEnd, SessionParts, SessionProfile};
+pub use session::{Limits, Session, SessionEnd, SessionParts, SessionProfile, SessionSafety};
 pub use sink::{Emitter, EventSink, JsonlSink, ProgressSink};

@@ -8,12 +8,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::approval::Approvals;
 use crate::backend::{Backend, ChatRequest, Completion, Delta, FinishReason};
 use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec};
 use crate::profile::ProfileInfo;
-use crate::tools::{ToolContext, ToolRegistry};
+use crate::sandbox::SandboxInfo;
+use crate::tools::{ToolContext, ToolError, ToolRegistry, ToolResult};
 
-use super::events::{EventKind, LimitsInfo, Outcome, SessionStats};
+use super::events::{EventKind, LimitsInfo, Outcome, SafetyInfo, SessionStats};
 use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice};
 use super::prefix::PrefixTracker;
 use super::scaffold::{Progress, Scaffold};
@@ -78,6 +80,16 @@ pub struct SessionParts {
     pub limits: Limits,
     pub emitter: Emitter,
     pub profile: SessionProfile,
+    pub safety: SessionSafety,
+}
+
+/// What the agent may do without asking, and the sandbox its commands
+/// run in (the sandbox itself travels with the workspace).
+#[derive(Debug, Default)]
+pub struct SessionSafety {
+    pub approvals: Approvals,
+    /// For events; `None` where no sandbox was planned (tests).
+    pub sandbox: Option<SandboxInfo>,
 }
 
 /// What the session takes from its prompt profile besides the prompt and
@@ -107,6 +119,7 @@ pub struct Session {
     stats: SessionStats,
     profile: SessionProfile,
     progress: Progress,
+    safety: SessionSafety,
 }
 
 impl Session {
@@ -119,6 +132,7 @@ impl Session {
             limits,
             emitter,
             profile,
+            safety,
         } = parts;
         let specs = tools.specs();
         let guard = LoopGuard::new(limits.loop_guard_give_up);
@@ -137,6 +151,7 @@ impl Session {
             stats: SessionStats::default(),
             profile,
             progress: Progress::default(),
+            safety,
         }
     }
 
@@ -151,6 +166,12 @@ impl Session {
     /// Where the session's events go (for callers that add their own).
     pub fn emitter_mut(&mut self) -> &mut Emitter {
         &mut self.emitter
+    }
+
+    /// The approval state (the TUI changes the policy mid-session; the
+    /// tools and the prompt stay as they are).
+    pub fn approvals_mut(&mut self) -> &mut Approvals {
+        &mut self.safety.approvals
     }
 
     /// The budgets of the next task (`kiln fix` spreads one deadline over
@@ -172,6 +193,10 @@ impl Session {
                 max_tokens: self.limits.max_tokens,
             },
             profile: self.profile.info.clone(),
+            safety: Some(SafetyInfo {
+                approval: self.safety.approvals.policy(),
+                sandbox: self.safety.sandbox.clone(),
+            }),
         };
         self.emitter.emit(kind);
     }
@@ -376,7 +401,13 @@ impl Session {
             name: call.name.clone(),
             arguments: call.arguments.clone(),
         });
-        let result = self.tools.dispatch(call, &self.ctx).await;
+        let result = match self.approve(turn, call).await {
+            Some(refusal) => ToolResult {
+                outcome: Err(ToolError::Refused(refusal)),
+                duration: Duration::ZERO,
+            },
+            None => self.tools.dispatch(call, &self.ctx).await,
+        };
         let mut for_model = result.for_model(self.tools.spec(&call.name));
         let checked_changes = self.progress.observe(call, &result.outcome);
         let scaffold = &self.profile.scaffold;
@@ -433,6 +464,27 @@ impl Session {
             duration_ms: result.duration.as_millis() as u64,
         });
         end
+    }
+
+    /// Checks `call` against the approval policy (asking the user where it
+    /// says to); returns the refusal the model gets when it may not run.
+    async fn approve(&mut self, turn: u32, call: &ToolCall) -> Option<String> {
+        let mutates = self.tools.get(&call.name).is_some_and(|t| t.mutates());
+        let verdict = self.safety.approvals.check(call, mutates).await;
+        if verdict.notable() {
+            if verdict.refusal.is_some() {
+                self.stats.approvals_refused += 1;
+            }
+            self.emitter.emit(EventKind::ApprovalDecided {
+                turn,
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                policy: self.safety.approvals.policy(),
+                action: verdict.action.clone(),
+                decision: verdict.decision.clone(),
+            });
+        }
+        verdict.refusal
     }
 
     /// Acts on the loop guard's verdict: a notice for the model on a

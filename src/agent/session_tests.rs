@@ -96,6 +96,7 @@ async fn run(can_resample: bool) -> (SessionEnd, Vec<u32>, Vec<EventKind>, Vec<M
         },
         emitter: Emitter::new("s".into(), vec![Box::new(Collect(events.clone()))]),
         profile: Default::default(),
+        safety: Default::default(),
     });
     session.start();
     let end = session.run_task("fix it").await;
@@ -165,6 +166,7 @@ async fn scaffolded(turns: serde_json::Value) -> (SessionEnd, Vec<EventKind>, Ve
             scaffold: profile.scaffold.clone(),
             ..Default::default()
         },
+        safety: Default::default(),
     });
     session.start();
     let end = session.run_task("make the check pass").await;

@@ -102,19 +102,28 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             backend,
             cwd,
             profile,
+            safety,
             ..
         } => {
             let profile = profile
                 .as_ref()
                 .map(|p| format!(" · profile {} ({})", p.name, p.reason))
                 .unwrap_or_default();
+            let safety = safety.as_ref().map(safety_line).unwrap_or_default();
             format!(
-                "kiln: {} · {} · {}{profile}",
+                "kiln: {} · {} · {}{profile}{safety}",
                 backend.provider,
                 backend.model,
                 cwd.display()
             )
         }
+        EventKind::ApprovalDecided {
+            action, decision, ..
+        } => format!(
+            "  ! {}: {}",
+            super::events::wire_name(decision),
+            action.describe()
+        ),
         EventKind::Nudged { reason, .. } => format!("  ! nudged: {reason}"),
         EventKind::CheckCompleted { attempt, run, .. } => match attempt {
             0 => format!("check: {}", run.describe()),
@@ -182,10 +191,30 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             if let Some(e) = error {
                 line.push_str(&format!("\nkiln: error: {e}"));
             }
+            if stats.approvals_refused > 0 {
+                line.push_str(&format!(
+                    "\nkiln: {} tool call(s) did not run: the approval policy refused them \
+                     (headless runs cannot ask). Allow them with `--approval full` or \
+                     `allow_commands` in the config",
+                    stats.approvals_refused
+                ));
+            }
             line
         }
         _ => return None,
     })
+}
+
+fn safety_line(s: &super::events::SafetyInfo) -> String {
+    let sandbox = match &s.sandbox {
+        Some(sb) if sb.kind == "landlock" && !sb.network => "landlock, no network".to_string(),
+        Some(sb) => sb.kind.clone(),
+        None => "off".into(),
+    };
+    format!(
+        " · approval {} · sandbox {sandbox}",
+        super::events::wire_name(&s.approval)
+    )
 }
 
 fn one_line(text: &str, max_chars: usize) -> String {

@@ -7,8 +7,9 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::setup::{Failure, Setup, usage, watch_ctrl_c};
-use super::{BackendArgs, LimitArgs, exit};
+use super::{BackendArgs, LimitArgs, SafetyArgs, exit};
 use crate::agent::{Emitter, EventSink, JsonlSink, Outcome, ProgressSink, Session};
+use crate::approval::Policy;
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -18,6 +19,8 @@ pub struct ExecArgs {
     pub backend: BackendArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub safety: SafetyArgs,
     /// Work in this directory instead of the current one.
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
@@ -53,7 +56,8 @@ struct Prepared {
 }
 
 async fn prepare(args: &ExecArgs) -> Result<Prepared, Failure> {
-    let setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?;
+    let setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?
+        .with_safety(&args.safety, Policy::Auto)?;
     let task = read_task(args.task.as_deref()).map_err(usage)?;
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());

@@ -8,8 +8,9 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::setup::{Failure, Setup, usage, watch_ctrl_c};
-use super::{BackendArgs, LimitArgs, exit, parse_duration};
+use super::{BackendArgs, LimitArgs, SafetyArgs, exit, parse_duration};
 use crate::agent::{Emitter, EventKind, EventSink, JsonlSink, ProgressSink};
+use crate::approval::Policy;
 use crate::fix::protect::{DEFAULT_PROTECT, Snapshot};
 use crate::fix::report::{FixOutcome, FixSummary};
 use crate::fix::{self, FixPlan, check, git};
@@ -55,6 +56,8 @@ pub struct FixArgs {
     pub backend: BackendArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub safety: SafetyArgs,
 }
 
 pub async fn run(args: FixArgs) -> u8 {
@@ -71,7 +74,8 @@ async fn fix_up(args: &FixArgs) -> Result<FixSummary, Failure> {
     if args.check.trim().is_empty() {
         return Err(usage("--check is empty"));
     }
-    let mut setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?;
+    let mut setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?
+        .with_safety(&args.safety, Policy::Full)?;
     let root = setup.workspace.root().to_path_buf();
     let wants_git = args.commit || args.branch.is_some() || args.patch.is_some();
     if wants_git {

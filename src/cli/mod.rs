@@ -7,6 +7,7 @@ pub mod exec;
 pub mod fix;
 pub mod models;
 pub mod profiles;
+pub mod sandbox_exec;
 pub mod setup;
 
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// List the prompt profiles, or show what one sends.
     Profiles(profiles::ProfilesArgs),
+    /// Runs a command under the shell sandbox (used by kiln itself).
+    #[command(hide = true)]
+    SandboxExec(sandbox_exec::SandboxExecArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -79,6 +83,22 @@ pub struct LimitArgs {
     /// Most prompt + completion tokens before stopping (exit 3).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u64>,
+}
+
+/// What the agent may do without asking, and where commands may write.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SafetyArgs {
+    /// Approval policy: read-only, ask, auto or full (headless runs refuse
+    /// what would ask).
+    #[arg(long, value_name = "POLICY")]
+    pub approval: Option<crate::approval::Policy>,
+    /// Shell sandbox: on (falls back with a warning where the kernel lacks
+    /// landlock), required, or off.
+    #[arg(long, value_name = "MODE")]
+    pub sandbox: Option<crate::sandbox::Mode>,
+    /// Deny network access (TCP) to the model's commands.
+    #[arg(long)]
+    pub no_network: bool,
 }
 
 impl BackendArgs {
@@ -122,6 +142,8 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Fix(args)) => fix::run(args).await,
         Some(Command::Models(args)) => models::run(args).await,
         Some(Command::Profiles(args)) => profiles::run(args).await,
+        // main() runs it before the runtime starts; here only for completeness.
+        Some(Command::SandboxExec(args)) => sandbox_exec::run(args),
         None => {
             eprintln!(
                 "kiln: the interactive TUI is not built yet; run a task headless with \

@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BackendArgs, LimitArgs, exit};
-use crate::agent::{Emitter, Limits, Session, SessionParts};
+use super::{BackendArgs, LimitArgs, SafetyArgs, exit};
+use crate::agent::events::EventKind;
+use crate::agent::{Emitter, Limits, Session, SessionParts, SessionSafety};
+use crate::approval::{self, Approvals, Policy};
 use crate::config::{self, Config, ConfigError, providers};
 use crate::profile::{self, Catalog, Profile, Target};
+use crate::sandbox::{Sandbox, Writable};
 use crate::tools::{ToolContext, ToolLimits, ToolRegistry, Workspace};
 
 /// A setup failure and its exit code.
@@ -39,6 +42,9 @@ pub struct Setup {
     pub cfg: Config,
     pub catalog: Catalog,
     profile_flag: Option<String>,
+    safety: SafetyArgs,
+    /// The entry point's approval policy when neither flag nor config sets one.
+    default_policy: Policy,
 }
 
 impl Setup {
@@ -68,7 +74,51 @@ impl Setup {
             cfg,
             catalog,
             profile_flag: backend.profile.clone(),
+            safety: SafetyArgs::default(),
+            default_policy: Policy::Full,
         })
+    }
+
+    /// The safety flags and the entry point's default approval policy;
+    /// their errors are reported here, before any model loads.
+    pub fn with_safety(
+        mut self,
+        args: &SafetyArgs,
+        default_policy: Policy,
+    ) -> Result<Self, Failure> {
+        self.safety = args.clone();
+        self.default_policy = default_policy;
+        self.safety()?;
+        Ok(self)
+    }
+
+    /// The approval policy in force: flag, else config, else the default.
+    pub fn policy(&self) -> Policy {
+        self.safety
+            .approval
+            .or(self.cfg.approval)
+            .unwrap_or(self.default_policy)
+    }
+
+    /// The approvals and the shell sandbox; a required sandbox the kernel
+    /// lacks and bad `allow_commands` globs are usage errors.
+    fn safety(&self) -> Result<(SessionSafety, Workspace, Option<String>), Failure> {
+        let policy = self.policy();
+        let globs = approval::command_globs(&self.cfg.allow_commands).map_err(usage)?;
+        let sandbox_cfg = &self.cfg.sandbox;
+        let mode = self.safety.sandbox.unwrap_or(sandbox_cfg.mode);
+        let network = sandbox_cfg.network && !self.safety.no_network;
+        let writable = Writable {
+            workspace: (policy != Policy::ReadOnly).then(|| self.workspace.root()),
+            config: sandbox_cfg,
+        };
+        let plan = Sandbox::plan(mode, network, writable).map_err(|e| usage(e.to_string()))?;
+        let workspace = self.workspace.clone().with_sandbox(plan.sandbox);
+        let safety = SessionSafety {
+            approvals: Approvals::new(policy, globs, None),
+            sandbox: Some(plan.info),
+        };
+        Ok((safety, workspace, plan.warning))
     }
 
     /// Loads the backend, chooses the profile and builds the started
@@ -92,8 +142,9 @@ impl Setup {
             profile::assemble::assemble(&chosen, cfg, self.workspace.root(), &self.repo)
                 .map_err(|e| usage(e.to_string()))?;
         let tools = ToolRegistry::builtin(assembled.specs).map_err(|e| usage(e.to_string()))?;
+        let (safety, workspace, warning) = self.safety()?;
         let ctx = ToolContext {
-            workspace: self.workspace.clone(),
+            workspace,
             limits: tool_limits(cfg, &chosen),
             cancel,
             reads: chosen.read_log(),
@@ -106,8 +157,12 @@ impl Setup {
             limits: session_limits(cfg),
             emitter,
             profile: chosen.session_profile(&selection.reason),
+            safety,
         });
         session.start();
+        if let Some(message) = warning {
+            session.emitter_mut().emit(EventKind::Warning { message });
+        }
         Ok((session, chosen))
     }
 }

@@ -52,6 +52,14 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// The in-process llama.cpp engine.
     pub local: LocalConfig,
+    /// The approval policy (`read-only`, `ask`, `auto`, `full`); default:
+    /// the entry point's (`../shared/CONTRACT.md`).
+    pub approval: Option<crate::approval::Policy>,
+    /// Commands that run without asking under `auto` (and `read-only`),
+    /// as globs over each part of a command chain, e.g. `"cargo test*"`.
+    pub allow_commands: Vec<String>,
+    /// The shell sandbox.
+    pub sandbox: crate::sandbox::SandboxConfig,
 }
 
 /// Settings of the `local` provider.
@@ -114,6 +122,9 @@ impl Default for Config {
             tool_specs_dir: None,
             providers: BTreeMap::new(),
             local: LocalConfig::default(),
+            approval: None,
+            allow_commands: Vec::new(),
+            sandbox: crate::sandbox::SandboxConfig::default(),
         }
     }
 }
@@ -218,6 +229,7 @@ pub const ENV_KEYS: &[&str] = &[
     "max_tokens",
     "shell_timeout_secs",
     "profile",
+    "approval",
 ];
 
 /// Where the user's config file lives.

@@ -127,6 +127,9 @@ pub enum ToolError {
     /// A change to a protected file (`kiln fix --protect`).
     #[error("{0}")]
     Protected(String),
+    /// The approval policy or the user did not let the call run.
+    #[error("{0}")]
+    Refused(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -145,6 +148,7 @@ impl ToolError {
             ToolError::Stale(_) => "stale",
             ToolError::NotRead(_) => "not_read",
             ToolError::Protected(_) => "protected",
+            ToolError::Refused(_) => "refused",
             ToolError::Cancelled => "cancelled",
         }
     }

@@ -70,7 +70,12 @@ impl Tool for Shell {
             None => ctx.limits.shell_timeout,
         }
         .min(MAX_TIMEOUT);
-        let run = run(&args.command, ctx.workspace.root(), timeout).await?;
+        let spawn = Spawn {
+            command: &args.command,
+            root: ctx.workspace.root(),
+            sandbox: ctx.workspace.sandbox(),
+        };
+        let run = run(spawn, timeout).await?;
         Ok(render(run, timeout, ctx))
     }
 }
@@ -92,7 +97,12 @@ pub async fn run_command(
     root: &std::path::Path,
     timeout: Duration,
 ) -> Result<CommandRun, ToolError> {
-    let run = run(command, root, timeout).await?;
+    let spawn = Spawn {
+        command,
+        root,
+        sandbox: None,
+    };
+    let run = run(spawn, timeout).await?;
     Ok(CommandRun {
         exit_code: run.status.and_then(|s| s.code()).filter(|_| !run.timed_out),
         timed_out: run.timed_out,
@@ -129,7 +139,14 @@ impl Drop for GroupKiller {
     }
 }
 
-async fn run(command: &str, root: &std::path::Path, timeout: Duration) -> Result<Run, ToolError> {
+/// What to run where: `bash -c command` in `root`, inside `sandbox` if any.
+struct Spawn<'a> {
+    command: &'a str,
+    root: &'a std::path::Path,
+    sandbox: Option<&'a crate::sandbox::Sandbox>,
+}
+
+async fn run(spawn: Spawn<'_>, timeout: Duration) -> Result<Run, ToolError> {
     let failed = |what: &str, e: std::io::Error| ToolError::Failed(format!("{what}: {e}"));
     // Both output streams get the write end; only the child keeps it open.
     let (tx, mut rx) = pipe::pipe().map_err(|e| failed("cannot create a pipe", e))?;
@@ -139,10 +156,15 @@ async fn run(command: &str, root: &std::path::Path, timeout: Duration) -> Result
     let writer2 = writer
         .try_clone()
         .map_err(|e| failed("cannot create a pipe", e))?;
-    let mut cmd = tokio::process::Command::new("bash");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(root)
+    let mut cmd = match spawn.sandbox {
+        Some(sandbox) => sandbox.bash(spawn.command),
+        None => {
+            let mut cmd = tokio::process::Command::new("bash");
+            cmd.arg("-c").arg(spawn.command);
+            cmd
+        }
+    };
+    cmd.current_dir(spawn.root)
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2)

@@ -19,6 +19,8 @@ pub struct Workspace {
     root: PathBuf,
     /// Paths the file tools must not change (`kiln fix --protect`).
     protected: Option<Arc<Protected>>,
+    /// Where `shell` commands run confined, if anywhere.
+    sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 #[derive(Debug)]
@@ -40,6 +42,7 @@ impl Workspace {
         Ok(Self {
             root,
             protected: None,
+            sandbox: None,
         })
     }
 
@@ -59,6 +62,16 @@ impl Workspace {
             globs: globs.to_vec(),
         }));
         Ok(self)
+    }
+
+    /// The same workspace with `shell` commands run in `sandbox`.
+    pub fn with_sandbox(mut self, sandbox: Option<crate::sandbox::Sandbox>) -> Self {
+        self.sandbox = sandbox;
+        self
+    }
+
+    pub fn sandbox(&self) -> Option<&crate::sandbox::Sandbox> {
+        self.sandbox.as_ref()
     }
 
     /// Whether the workspace-relative `rel` is protected.

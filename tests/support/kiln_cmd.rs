@@ -8,6 +8,9 @@ use assert_cmd::Command;
 
 /// A `kiln` command whose config layers are isolated from the developer's
 /// own (`HOME`/`XDG_CONFIG_HOME` point into `home`) and which reads no stdin.
+/// It runs with the `full` approval policy (as `kiln fix` and CI runs do),
+/// so scripted sessions can run commands; tests of the policy itself
+/// remove `KILN_APPROVAL`.
 pub fn kiln(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("kiln").unwrap();
     cmd.env("HOME", home)
@@ -18,6 +21,7 @@ pub fn kiln(home: &Path) -> Command {
         .env_remove("KILN_MAX_TURNS")
         .env_remove("KILN_LOG")
         .env_remove("KILN_PROFILE")
+        .env("KILN_APPROVAL", "full")
         .write_stdin("");
     cmd
 }

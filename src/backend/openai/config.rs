@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::toolcall::Format;
 
-/// Everything the endpoint client needs; built by `crate::config`.
-#[derive(Clone, Debug)]
+/// Everything the endpoint client needs; built by `crate::config`. Its
+/// `Debug` form hides the key and header values (they may be secrets).
+#[derive(Clone)]
 pub struct EndpointConfig {
     /// The provider's name, for display and events (`llama-server`, `openai`, …).
     pub provider: String,
@@ -32,6 +33,25 @@ pub struct EndpointConfig {
     /// The markup of such calls; `None`: Hermes `<tool_call>` tags plus the
     /// generic JSON forms (a bare call object, a ```` ```json ```` block).
     pub text_tool_format: Option<Format>,
+}
+
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&String> = self.headers.keys().collect();
+        f.debug_struct("EndpointConfig")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("headers (values redacted)", &headers)
+            .field("temperature", &self.temperature)
+            .field("max_tokens", &self.max_tokens)
+            .field("timeouts", &self.timeouts)
+            .field("max_retries", &self.max_retries)
+            .field("tool_calls_in_text", &self.tool_calls_in_text)
+            .field("text_tool_format", &self.text_tool_format)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Recovering tool calls that a server returns as text content (servers
@@ -82,5 +102,35 @@ impl Timeouts {
             + self
                 .first_token_per_1k_tokens
                 .mul_f64(prompt_tokens as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    #[test]
+    fn debug_hides_the_key_and_header_values() {
+        let cfg = super::EndpointConfig {
+            provider: "test".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            api_key: Some("sk-secret-123".into()),
+            headers: [("X-Api-Key".to_string(), "hdr-secret".to_string())].into(),
+            extra_body: Default::default(),
+            temperature: None,
+            max_tokens: None,
+            timeouts: Default::default(),
+            max_retries: 0,
+            tool_calls_in_text: Default::default(),
+            text_tool_format: None,
+        };
+        let text = format!("{cfg:?}");
+        assert!(
+            !text.contains("sk-secret-123") && !text.contains("hdr-secret"),
+            "{text}"
+        );
+        assert!(
+            text.contains("X-Api-Key") && text.contains("<redacted>"),
+            "{text}"
+        );
     }
 }
