@@ -18,3 +18,4 @@ pub mod sandbox;
 pub mod template;
 pub mod toolcall;
 pub mod tools;
+pub mod tui;

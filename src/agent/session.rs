@@ -120,6 +120,10 @@ pub struct Session {
     profile: SessionProfile,
     progress: Progress,
     safety: SessionSafety,
+    /// Text streamed in the turn in flight, kept if the user interrupts it.
+    partial: String,
+    /// The last task was interrupted; the next one says so to the model.
+    interrupted: bool,
 }
 
 impl Session {
@@ -152,6 +156,8 @@ impl Session {
             profile,
             progress: Progress::default(),
             safety,
+            partial: String::new(),
+            interrupted: false,
         }
     }
 
@@ -166,6 +172,27 @@ impl Session {
     /// Where the session's events go (for callers that add their own).
     pub fn emitter_mut(&mut self) -> &mut Emitter {
         &mut self.emitter
+    }
+
+    /// What the tools work with (the TUI marks attached files as read).
+    pub fn tool_context(&self) -> &ToolContext {
+        &self.ctx
+    }
+
+    /// The token that interrupts the next task (the TUI makes one per task).
+    pub fn set_cancel(&mut self, cancel: tokio_util::sync::CancellationToken) {
+        self.ctx.cancel = cancel;
+    }
+
+    /// Starts a new conversation segment from an earlier one's messages
+    /// (after the system prompt): a `/model` or `/profile` switch. The next
+    /// request renders them anew, so it is reported as a prefix break.
+    pub fn carry_over(&mut self, history: &[Message]) {
+        let carried = history
+            .iter()
+            .filter(|m| !matches!(m, Message::System { .. }))
+            .cloned();
+        self.messages.extend(carried);
     }
 
     /// The approval state (the TUI changes the policy mid-session; the
@@ -205,12 +232,13 @@ impl Session {
     pub async fn run_task(&mut self, task: &str) -> SessionEnd {
         let started = Instant::now();
         self.progress.reset();
-        self.emitter.emit(EventKind::UserMessage {
-            text: task.to_string(),
-        });
-        self.messages.push(Message::User {
-            content: task.to_string(),
-        });
+        let task = match std::mem::take(&mut self.interrupted) {
+            true => format!("(The user interrupted your previous answer.)\n\n{task}"),
+            false => task.to_string(),
+        };
+        self.emitter
+            .emit(EventKind::UserMessage { text: task.clone() });
+        self.messages.push(Message::User { content: task });
         let cancel = self.ctx.cancel.clone();
         let deadline = self.limits.timeout.map(|t| tokio::time::Instant::now() + t);
         let end = tokio::select! {
@@ -221,6 +249,9 @@ impl Session {
                 format!("time limit of {}s reached", self.limits.timeout.unwrap_or_default().as_secs()),
             ),
         };
+        if end.outcome == Outcome::Interrupted {
+            self.settle_interrupted();
+        }
         self.stats.wall_ms += started.elapsed().as_millis() as u64;
         self.emitter.emit(EventKind::SessionCompleted {
             outcome: end.outcome,
@@ -229,6 +260,70 @@ impl Session {
             stats: self.stats.clone(),
         });
         end
+    }
+
+    /// Leaves an interrupted conversation valid and honest: the streamed
+    /// part of the answer stays, every call left without a result gets one
+    /// saying it was interrupted, and the next task tells the model.
+    fn settle_interrupted(&mut self) {
+        self.interrupted = true;
+        let partial = std::mem::take(&mut self.partial);
+        if !partial.trim().is_empty() {
+            self.emitter.emit(EventKind::AssistantMessage {
+                turn: self.stats.turns + 1,
+                text: partial.clone(),
+                reasoning: None,
+                tool_calls: Vec::new(),
+            });
+            self.messages.push(Message::Assistant {
+                content: partial,
+                tool_calls: Vec::new(),
+                reasoning: None,
+            });
+        }
+        let Some(Message::Assistant { tool_calls, .. }) = self
+            .messages
+            .iter()
+            .rev()
+            .find(|m| !matches!(m, Message::Tool { .. }))
+        else {
+            return;
+        };
+        let answered: Vec<&str> = self
+            .messages
+            .iter()
+            .rev()
+            .take_while(|m| matches!(m, Message::Tool { .. }))
+            .filter_map(|m| match m {
+                Message::Tool { tool_call_id, .. } => Some(tool_call_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let missing: Vec<ToolCall> = tool_calls
+            .iter()
+            .filter(|c| !answered.contains(&c.id.as_str()))
+            .cloned()
+            .collect();
+        for call in missing {
+            let content =
+                "interrupted: the user stopped the session before this call finished".to_string();
+            self.emitter.emit(EventKind::ToolCallCompleted {
+                turn: self.stats.turns,
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                ok: false,
+                error_kind: Some("interrupted".into()),
+                output: content.clone(),
+                truncated_for_model: false,
+                details: Default::default(),
+                duration_ms: 0,
+            });
+            self.messages.push(Message::Tool {
+                tool_call_id: call.id,
+                name: call.name,
+                content,
+            });
+        }
     }
 
     async fn turns(&mut self) -> SessionEnd {
@@ -365,13 +460,23 @@ impl Session {
             ..ChatRequest::new(&self.messages, &self.specs)
         };
         let emitter = &mut self.emitter;
-        let mut on_delta = |d: Delta| emitter.emit(delta_event(turn, d));
+        let partial = &mut self.partial;
+        partial.clear();
+        let mut on_delta = |d: Delta| {
+            if let Delta::Text { text } = &d {
+                partial.push_str(text);
+            }
+            emitter.emit(delta_event(turn, d))
+        };
         let result = self
             .backend
             .complete(request, &mut on_delta, &self.ctx.cancel)
             .await;
         let completion = match result {
-            Ok(c) => c,
+            Ok(c) => {
+                self.partial.clear();
+                c
+            }
             Err(crate::backend::BackendError::Cancelled) => {
                 return Err(SessionEnd::new(Outcome::Interrupted));
             }

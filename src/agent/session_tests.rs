@@ -28,6 +28,7 @@ impl Backend for Stuck {
             model: "stuck".into(),
             base_url: None,
             parameters: None,
+            context_window: None,
         }
     }
 

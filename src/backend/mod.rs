@@ -115,6 +115,9 @@ pub struct BackendInfo {
     /// The model's parameter count, where the backend knows it (GGUFs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<u64>,
+    /// The context window in tokens, where the backend knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

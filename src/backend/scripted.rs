@@ -118,6 +118,7 @@ impl Backend for ScriptedBackend {
             model: self.name.clone(),
             base_url: None,
             parameters: None,
+            context_window: None,
         }
     }
 

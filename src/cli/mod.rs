@@ -23,9 +23,13 @@ use crate::config::FlagOverrides;
     version,
     about = "A coding agent for models you control"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: the interactive UI's flags.
+    #[command(flatten)]
+    pub tui: crate::tui::TuiArgs,
     /// Write logs to this file instead of stderr (filter with KILN_LOG, e.g. `debug`).
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -48,7 +52,7 @@ pub enum Command {
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct BackendArgs {
     /// Backend: `local`, `scripted`, a preset (llama-server, ollama, lmstudio,
     /// vllm, openrouter, openai) or a `[providers.NAME]` from config.
@@ -72,7 +76,7 @@ pub struct BackendArgs {
 }
 
 /// Budgets of one task.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct LimitArgs {
     /// Most model requests before stopping (exit 3).
     #[arg(long, value_name = "N")]
@@ -144,13 +148,7 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Profiles(args)) => profiles::run(args).await,
         // main() runs it before the runtime starts; here only for completeness.
         Some(Command::SandboxExec(args)) => sandbox_exec::run(args),
-        None => {
-            eprintln!(
-                "kiln: the interactive TUI is not built yet; run a task headless with \
-                 `kiln exec \"<task>\"` (see `kiln --help`)"
-            );
-            exit::USAGE
-        }
+        None => crate::tui::run(cli.tui).await,
     }
 }
 

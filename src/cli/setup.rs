@@ -4,6 +4,7 @@
 //! loaded (exit 4).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{BackendArgs, LimitArgs, SafetyArgs, exit};
 use crate::agent::events::EventKind;
 use crate::agent::{Emitter, Limits, Session, SessionParts, SessionSafety};
-use crate::approval::{self, Approvals, Policy};
+use crate::approval::{self, Approvals, Approver, Policy};
 use crate::config::{self, Config, ConfigError, providers};
 use crate::profile::{self, Catalog, Profile, Target};
 use crate::sandbox::{Sandbox, Writable};
@@ -45,6 +46,8 @@ pub struct Setup {
     safety: SafetyArgs,
     /// The entry point's approval policy when neither flag nor config sets one.
     default_policy: Policy,
+    /// Who answers approval questions; `None` (headless) refuses them.
+    approver: Option<Arc<dyn Approver>>,
 }
 
 impl Setup {
@@ -76,6 +79,7 @@ impl Setup {
             profile_flag: backend.profile.clone(),
             safety: SafetyArgs::default(),
             default_policy: Policy::Full,
+            approver: None,
         })
     }
 
@@ -90,6 +94,20 @@ impl Setup {
         self.default_policy = default_policy;
         self.safety()?;
         Ok(self)
+    }
+
+    /// Questions of the approval policy go to `approver` (the TUI).
+    pub fn with_approver(mut self, approver: Arc<dyn Approver>) -> Self {
+        self.approver = Some(approver);
+        self
+    }
+
+    /// Chooses the profile of the next session (`/profile`); unknown names
+    /// are refused with the list of known ones.
+    pub fn set_profile(&mut self, name: &str) -> Result<(), String> {
+        self.catalog.get(name).map_err(|e| e.to_string())?;
+        self.profile_flag = Some(name.to_string());
+        Ok(())
     }
 
     /// The approval policy in force: flag, else config, else the default.
@@ -115,7 +133,7 @@ impl Setup {
         let plan = Sandbox::plan(mode, network, writable).map_err(|e| usage(e.to_string()))?;
         let workspace = self.workspace.clone().with_sandbox(plan.sandbox);
         let safety = SessionSafety {
-            approvals: Approvals::new(policy, globs, None),
+            approvals: Approvals::new(policy, globs, self.approver.clone()),
             sandbox: Some(plan.info),
         };
         Ok((safety, workspace, plan.warning))

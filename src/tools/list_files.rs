@@ -163,7 +163,7 @@ impl PathGlob {
 /// are not followed (so the walk stays inside the workspace).
 /// The regular files under `start` that `.gitignore` keeps, walked in one
 /// thread, at most `max_depth` levels down.
-pub(crate) fn files(start: &Path, max_depth: Option<usize>) -> impl Iterator<Item = DirEntry> {
+pub fn files(start: &Path, max_depth: Option<usize>) -> impl Iterator<Item = DirEntry> {
     walker(start)
         .max_depth(max_depth)
         .build()

@@ -177,6 +177,7 @@ impl Backend for LocalBackend {
             model: info.name.clone(),
             base_url: None,
             parameters: Some(info.n_params),
+            context_window: Some(u64::from(info.n_ctx)),
         }
     }
 

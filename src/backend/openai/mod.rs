@@ -101,6 +101,7 @@ impl Backend for OpenAiBackend {
             model: self.cfg.model.clone(),
             base_url: Some(self.cfg.base_url.clone()),
             parameters: None,
+            context_window: None,
         }
     }
 

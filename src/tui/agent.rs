@@ -1,0 +1,244 @@
+//! The agent side of the TUI: a task that owns the session and takes
+//! operations from the UI, sending events back. The UI never waits on it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::{Emitter, Event, EventSink, Session};
+use crate::approval::{Answer, Approver, Policy, Request};
+use crate::cli::setup::Setup;
+use crate::tui::transcript::Level;
+
+/// What the UI asks of the agent.
+#[derive(Debug)]
+pub enum Op {
+    /// A user message; `cancel` interrupts it (Esc).
+    Task {
+        text: String,
+        cancel: CancellationToken,
+    },
+    /// `/clear`: a new conversation.
+    Clear,
+    /// `/model NAME`: a new segment on another model.
+    Model(String),
+    /// `/profile NAME`: a new segment with another profile.
+    Profile(String),
+    /// `/approval POLICY`.
+    Approval(Policy),
+}
+
+/// What the agent tells the UI.
+pub enum UiMsg {
+    Event(Box<Event>),
+    /// The approval policy asks the user.
+    Approval {
+        request: Box<Request>,
+        reply: oneshot::Sender<Answer>,
+    },
+    Notice(Level, String),
+    /// A task or command finished; the agent takes the next op.
+    Idle,
+    /// The session could not be built (bad model, dead endpoint); the
+    /// message says why. The UI stays up so the user can read it.
+    Failed(String),
+}
+
+/// Sends events to the UI without blocking the agent loop.
+struct ChannelSink(mpsc::UnboundedSender<UiMsg>);
+
+impl EventSink for ChannelSink {
+    fn emit(&mut self, event: &Event) {
+        let _ = self.0.send(UiMsg::Event(Box::new(event.clone())));
+    }
+}
+
+/// Asks the user through the UI's approval modal.
+pub struct UiApprover(pub mpsc::UnboundedSender<UiMsg>);
+
+#[async_trait]
+impl Approver for UiApprover {
+    async fn ask(&self, request: &Request) -> Answer {
+        let (reply, answer) = oneshot::channel();
+        let msg = UiMsg::Approval {
+            request: Box::new(request.clone()),
+            reply,
+        };
+        if self.0.send(msg).is_err() {
+            return Answer::Deny { note: None };
+        }
+        // A UI that went away denies.
+        answer.await.unwrap_or(Answer::Deny { note: None })
+    }
+}
+
+/// Runs until the UI drops its sender.
+pub async fn run(
+    mut setup: Setup,
+    mut ops: mpsc::UnboundedReceiver<Op>,
+    ui: mpsc::UnboundedSender<UiMsg>,
+) {
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let mut session = match build(&setup, &session_id, &ui).await {
+        Ok(s) => Some(s),
+        Err(message) => {
+            let _ = ui.send(UiMsg::Failed(message));
+            None
+        }
+    };
+    let _ = ui.send(UiMsg::Idle);
+    while let Some(op) = ops.recv().await {
+        match op {
+            Op::Task { text, cancel } => match session.as_mut() {
+                Some(s) => {
+                    s.set_cancel(cancel);
+                    let task = attach_files(s, &text);
+                    s.run_task(&task).await;
+                }
+                None => notice(
+                    &ui,
+                    Level::Error,
+                    "no session: the model failed to load (see above)",
+                ),
+            },
+            Op::Clear => match build(&setup, &session_id, &ui).await {
+                Ok(s) => {
+                    session = Some(s);
+                    notice(&ui, Level::Info, "new conversation");
+                }
+                Err(m) => notice(&ui, Level::Error, m),
+            },
+            Op::Model(name) => {
+                let before = setup.cfg.model.replace(name.clone());
+                if !segment(
+                    &setup,
+                    &session_id,
+                    &ui,
+                    &mut session,
+                    &format!("model {name}"),
+                )
+                .await
+                {
+                    setup.cfg.model = before;
+                }
+            }
+            Op::Profile(name) => match setup.set_profile(&name) {
+                Ok(()) => {
+                    segment(
+                        &setup,
+                        &session_id,
+                        &ui,
+                        &mut session,
+                        &format!("profile {name}"),
+                    )
+                    .await;
+                }
+                Err(m) => notice(&ui, Level::Error, m),
+            },
+            Op::Approval(policy) => {
+                if let Some(s) = session.as_mut() {
+                    s.approvals_mut().set_policy(policy);
+                }
+                notice(
+                    &ui,
+                    Level::Info,
+                    format!(
+                        "approval policy: {} (the tools and the prompt stay the same)",
+                        crate::agent::events::wire_name(&policy)
+                    ),
+                );
+            }
+        }
+        let _ = ui.send(UiMsg::Idle);
+    }
+}
+
+fn notice(ui: &mpsc::UnboundedSender<UiMsg>, level: Level, text: impl Into<String>) {
+    let _ = ui.send(UiMsg::Notice(level, text.into()));
+}
+
+async fn build(
+    setup: &Setup,
+    session_id: &str,
+    ui: &mpsc::UnboundedSender<UiMsg>,
+) -> Result<Session, String> {
+    let emitter = Emitter::new(
+        session_id.to_string(),
+        vec![Box::new(ChannelSink(ui.clone()))],
+    );
+    setup
+        .session(emitter, CancellationToken::new())
+        .await
+        .map(|(s, _)| s)
+        .map_err(|(_, message)| message)
+}
+
+/// Replaces the session with one built from the current setup, carrying
+/// the conversation over; returns whether it worked (the old session
+/// stays otherwise).
+async fn segment(
+    setup: &Setup,
+    session_id: &str,
+    ui: &mpsc::UnboundedSender<UiMsg>,
+    session: &mut Option<Session>,
+    what: &str,
+) -> bool {
+    match build(setup, session_id, ui).await {
+        Ok(mut new) => {
+            let carried = session
+                .as_ref()
+                .map(|s| s.messages().len().saturating_sub(1))
+                .unwrap_or(0);
+            if let Some(old) = session.as_ref() {
+                new.carry_over(old.messages());
+            }
+            *session = Some(new);
+            notice(
+                ui,
+                Level::Info,
+                format!(
+                    "new conversation segment ({what}): {carried} messages carried over; the next \
+                     request prefills them once"
+                ),
+            );
+            true
+        }
+        Err(m) => {
+            notice(ui, Level::Error, format!("cannot switch to {what}: {m}"));
+            false
+        }
+    }
+}
+
+/// Appends the files named with `@path` to the task and marks them as
+/// read (so edits to them pass the read-before-edit and stale checks).
+fn attach_files(session: &Session, text: &str) -> String {
+    let ctx = session.tool_context();
+    let mut attached = String::new();
+    for word in text.split_whitespace() {
+        let Some(path) = word.strip_prefix('@') else {
+            continue;
+        };
+        let path = path.trim_end_matches([',', '.', ';', ':', ')']);
+        let Ok(abs) = ctx.workspace.resolve(path) else {
+            continue;
+        };
+        let Ok(content) = std::fs::read_to_string(&abs) else {
+            continue;
+        };
+        ctx.reads.seen(&abs);
+        attached.push_str(&format!("\n\n<file path=\"{path}\">\n{content}</file>"));
+    }
+    match attached.is_empty() {
+        true => text.to_string(),
+        false => format!("{text}\n\nAttached files:{attached}"),
+    }
+}
+
+/// Shares the approver with the setup (`Arc` so the setup can rebuild
+/// sessions that ask through the same UI).
+pub fn approver(ui: &mpsc::UnboundedSender<UiMsg>) -> Arc<dyn Approver> {
+    Arc::new(UiApprover(ui.clone()))
+}
