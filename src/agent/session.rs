@@ -107,6 +107,8 @@ pub struct Session {
     stats: SessionStats,
     profile: SessionProfile,
     progress: Progress,
+    /// Checkpoints before each turn's first change, and undo.
+    undo: undo::UndoState,
 }
 
 impl Session {
@@ -137,6 +139,7 @@ impl Session {
             stats: SessionStats::default(),
             profile,
             progress: Progress::default(),
+            undo: undo::UndoState::default(),
         }
     }
 
@@ -183,9 +186,8 @@ impl Session {
         self.emitter.emit(EventKind::UserMessage {
             text: task.to_string(),
         });
-        self.messages.push(Message::User {
-            content: task.to_string(),
-        });
+        let content = self.begin_task(task);
+        self.messages.push(Message::User { content });
         let cancel = self.ctx.cancel.clone();
         let deadline = self.limits.timeout.map(|t| tokio::time::Instant::now() + t);
         let end = tokio::select! {
@@ -370,6 +372,7 @@ impl Session {
     /// Runs one call and appends its result. Returns an end when the loop
     /// guard gives up.
     async fn run_tool(&mut self, turn: u32, call: &ToolCall) -> Option<SessionEnd> {
+        self.checkpoint_before(turn, call).await;
         self.emitter.emit(EventKind::ToolCallStarted {
             turn,
             call_id: call.id.clone(),
@@ -537,6 +540,9 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[path = "session_undo.rs"]
+mod undo;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

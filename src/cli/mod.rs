@@ -3,6 +3,7 @@
 //! This is the binary's edge: errors become a message on stderr and one of
 //! the exit codes of `../shared/CONTRACT.md`.
 
+pub mod checkpoints;
 pub mod exec;
 pub mod fix;
 pub mod models;
@@ -41,6 +42,11 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// List the prompt profiles, or show what one sends.
     Profiles(profiles::ProfilesArgs),
+    /// Put the workspace back as it was before an agent turn (the newest
+    /// checkpoint that differs, or `--to ID`).
+    Undo(checkpoints::UndoArgs),
+    /// List the workspace's checkpoints, newest first.
+    Checkpoints(checkpoints::ListArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -122,6 +128,8 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Fix(args)) => fix::run(args).await,
         Some(Command::Models(args)) => models::run(args).await,
         Some(Command::Profiles(args)) => profiles::run(args).await,
+        Some(Command::Undo(args)) => checkpoints::run_undo(args).await,
+        Some(Command::Checkpoints(args)) => checkpoints::run_list(args).await,
         None => {
             eprintln!(
                 "kiln: the interactive TUI is not built yet; run a task headless with \

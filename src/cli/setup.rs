@@ -92,6 +92,7 @@ impl Setup {
             profile::assemble::assemble(&chosen, cfg, self.workspace.root(), &self.repo)
                 .map_err(|e| usage(e.to_string()))?;
         let tools = ToolRegistry::builtin(assembled.specs).map_err(|e| usage(e.to_string()))?;
+        let session_id = emitter.session_id().to_string();
         let ctx = ToolContext {
             workspace: self.workspace.clone(),
             limits: tool_limits(cfg, &chosen),
@@ -108,7 +109,23 @@ impl Setup {
             profile: chosen.session_profile(&selection.reason),
         });
         session.start();
+        if cfg.checkpoints {
+            checkpoints_on(&mut session, self.workspace.root(), session_id);
+        }
         Ok((session, chosen))
+    }
+}
+
+/// Checkpoints for `kiln undo`; where none can be kept the session still
+/// runs, with a warning.
+fn checkpoints_on(session: &mut Session, root: &std::path::Path, session_id: String) {
+    match crate::checkpoint::Checkpointer::new(root, Some(session_id)) {
+        Ok(c) => session.set_checkpointer(c),
+        Err(e) => session
+            .emitter_mut()
+            .emit(crate::agent::EventKind::Warning {
+                message: format!("checkpoints are off: {e}"),
+            }),
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// The in-process llama.cpp engine.
     pub local: LocalConfig,
+    /// Checkpoint the workspace before each turn's first change, for
+    /// `kiln undo`.
+    pub checkpoints: bool,
 }
 
 /// Settings of the `local` provider.
@@ -114,6 +117,7 @@ impl Default for Config {
             tool_specs_dir: None,
             providers: BTreeMap::new(),
             local: LocalConfig::default(),
+            checkpoints: true,
         }
     }
 }

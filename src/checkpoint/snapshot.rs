@@ -1,0 +1,274 @@
+//! Turning the workspace into git objects and back into a file list.
+//!
+//! Blobs are written from the bytes on disk (no clean filters, so a
+//! restore gives back exactly those bytes); trees are built in memory and
+//! written directly, so no index file is ever involved.
+
+use std::collections::BTreeMap;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::error::CheckpointError;
+use super::scan::{self, Kind};
+use super::store::Store;
+
+/// One file of a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub oid: Oid,
+    pub kind: Kind,
+}
+
+/// Files by workspace-relative path.
+pub(crate) type Files = BTreeMap<PathBuf, Entry>;
+
+/// The workspace as it is now.
+pub(crate) struct Snapshot {
+    pub files: Files,
+    pub tree: Oid,
+}
+
+/// Whether objects go into the store or are only hashed (listing compares
+/// without writing anything).
+#[derive(Clone, Copy)]
+pub(crate) enum Objects<'r> {
+    Write(&'r Repository),
+    HashOnly,
+}
+
+impl Objects<'_> {
+    fn file(self, abs: &Path) -> Result<Oid, CheckpointError> {
+        let read_err = |error| CheckpointError::Read {
+            path: abs.to_path_buf(),
+            error,
+        };
+        match self {
+            Objects::HashOnly => Oid::hash_file(ObjectType::Blob, abs)
+                .map_err(|e| read_err(std::io::Error::other(e.message().to_string()))),
+            Objects::Write(repo) => {
+                let mut file = std::fs::File::open(abs).map_err(read_err)?;
+                // No hint path: no filters, the blob holds the bytes as they are.
+                let mut writer = repo
+                    .blob_writer(None)
+                    .map_err(CheckpointError::git("cannot write a blob"))?;
+                std::io::copy(&mut file, &mut writer).map_err(read_err)?;
+                writer
+                    .commit()
+                    .map_err(CheckpointError::git("cannot write a blob"))
+            }
+        }
+    }
+
+    fn object(self, kind: ObjectType, bytes: &[u8]) -> Result<Oid, CheckpointError> {
+        match self {
+            Objects::HashOnly => Oid::hash_object(kind, bytes),
+            Objects::Write(repo) => repo.odb().and_then(|odb| odb.write(kind, bytes)),
+        }
+        .map_err(CheckpointError::git("cannot write an object"))
+    }
+}
+
+/// Reads every covered file of the workspace into `objects`.
+pub(crate) fn take(store: &Store, objects: Objects<'_>) -> Result<Snapshot, CheckpointError> {
+    let tracked = store.prefix.as_deref().map(|p| (&store.repo, p));
+    let found = scan::scan(&store.root, tracked)?;
+    let mut files = Files::new();
+    for (rel, kind) in found {
+        let abs = store.root.join(&rel);
+        let oid = match kind {
+            Kind::Symlink => {
+                let target = std::fs::read_link(&abs).map_err(|error| CheckpointError::Read {
+                    path: abs.clone(),
+                    error,
+                })?;
+                objects.object(ObjectType::Blob, target.as_os_str().as_bytes())?
+            }
+            Kind::File | Kind::Executable => objects.file(&abs)?,
+        };
+        files.insert(rel, Entry { oid, kind });
+    }
+    let tree = write_tree(&files, objects)?;
+    Ok(Snapshot { files, tree })
+}
+
+/// A directory being assembled into a tree object.
+#[derive(Default)]
+struct Dir {
+    files: BTreeMap<Vec<u8>, Entry>,
+    dirs: BTreeMap<Vec<u8>, Dir>,
+}
+
+/// Writes (or hashes) the tree of `files` and returns its id.
+pub(crate) fn write_tree(files: &Files, objects: Objects<'_>) -> Result<Oid, CheckpointError> {
+    let mut top = Dir::default();
+    for (rel, entry) in files {
+        let names: Vec<&[u8]> = rel.iter().map(|c| c.as_bytes()).collect();
+        let Some((name, parents)) = names.split_last() else {
+            continue;
+        };
+        let mut dir = &mut top;
+        for parent in parents {
+            dir = dir.dirs.entry(parent.to_vec()).or_default();
+        }
+        dir.files.insert(name.to_vec(), *entry);
+    }
+    write_dir(&top, objects)
+}
+
+fn write_dir(dir: &Dir, objects: Objects<'_>) -> Result<Oid, CheckpointError> {
+    // git orders a directory as if its name ended in `/`.
+    let mut entries: Vec<(Vec<u8>, u32, Oid)> = Vec::new();
+    for (name, sub) in &dir.dirs {
+        let mut key = name.clone();
+        key.push(b'/');
+        entries.push((key, 0o40_000, write_dir(sub, objects)?));
+    }
+    for (name, entry) in &dir.files {
+        if dir.dirs.contains_key(name) {
+            return Err(CheckpointError::Walk(format!(
+                "{} is both a file and a directory",
+                String::from_utf8_lossy(name)
+            )));
+        }
+        entries.push((name.clone(), entry.kind.mode(), entry.oid));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut bytes = Vec::new();
+    for (key, mode, oid) in entries {
+        let name = key.strip_suffix(b"/").unwrap_or(&key);
+        bytes.extend_from_slice(format!("{mode:o} ").as_bytes());
+        bytes.extend_from_slice(name);
+        bytes.push(0);
+        bytes.extend_from_slice(oid.as_bytes());
+    }
+    objects.object(ObjectType::Tree, &bytes)
+}
+
+/// The files of the tree `id`.
+pub(crate) fn tree_files(repo: &Repository, id: Oid) -> Result<Files, CheckpointError> {
+    let mut files = Files::new();
+    let tree = repo
+        .find_tree(id)
+        .map_err(CheckpointError::git("cannot read a checkpoint tree"))?;
+    collect(repo, &tree, PathBuf::new(), &mut files)?;
+    Ok(files)
+}
+
+fn collect(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: PathBuf,
+    files: &mut Files,
+) -> Result<(), CheckpointError> {
+    for item in tree.iter() {
+        let name = std::ffi::OsString::from_vec(item.name_bytes().to_vec());
+        let path = prefix.join(name);
+        match item.kind() {
+            Some(ObjectType::Tree) => {
+                let sub = repo
+                    .find_tree(item.id())
+                    .map_err(CheckpointError::git("cannot read a checkpoint tree"))?;
+                collect(repo, &sub, path, files)?;
+            }
+            _ => {
+                if let Some(kind) = Kind::from_mode(item.filemode() as u32) {
+                    files.insert(
+                        path,
+                        Entry {
+                            oid: item.id(),
+                            kind,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many paths differ between two file lists (added, removed or
+/// changed in content or mode).
+pub(crate) fn changed(a: &Files, b: &Files) -> usize {
+    let differs = a.iter().filter(|(p, e)| b.get(*p) != Some(e)).count();
+    differs + b.keys().filter(|p| !a.contains_key(*p)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn trees_match_what_git_writes_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let blob = |s: &str| repo.blob(s.as_bytes()).unwrap();
+        let mut files = Files::new();
+        // `a.b` sorts before `a/` in git's order but after `a` bytewise.
+        for (path, kind) in [
+            ("a", Kind::File),
+            ("a.b", Kind::Executable),
+            ("b/c/d", Kind::File),
+            ("b/c.e", Kind::Symlink),
+            ("b-", Kind::File),
+        ] {
+            let p = if path == "a" { "x/a/f" } else { path };
+            files.insert(
+                PathBuf::from(p),
+                Entry {
+                    oid: blob(path),
+                    kind,
+                },
+            );
+        }
+        files.insert(
+            PathBuf::from("x/a.b"),
+            Entry {
+                oid: blob("y"),
+                kind: Kind::File,
+            },
+        );
+        let ours = write_tree(&files, Objects::Write(&repo)).unwrap();
+        assert_eq!(write_tree(&files, Objects::HashOnly).unwrap(), ours);
+
+        let mut index = git2::Index::new().unwrap();
+        for (path, e) in &files {
+            index
+                .add(&git2::IndexEntry {
+                    ctime: git2::IndexTime::new(0, 0),
+                    mtime: git2::IndexTime::new(0, 0),
+                    dev: 0,
+                    ino: 0,
+                    mode: e.kind.mode(),
+                    uid: 0,
+                    gid: 0,
+                    file_size: 0,
+                    id: e.oid,
+                    flags: 0,
+                    flags_extended: 0,
+                    path: path.as_os_str().as_bytes().to_vec(),
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            index.write_tree_to(&repo).unwrap(),
+            ours,
+            "same bytes as libgit2's tree"
+        );
+        assert_eq!(tree_files(&repo, ours).unwrap(), files);
+        assert_eq!(changed(&files, &files), 0);
+        let mut other = files.clone();
+        other.remove(Path::new("b-"));
+        other.insert(
+            PathBuf::from("new"),
+            Entry {
+                oid: blob("n"),
+                kind: Kind::File,
+            },
+        );
+        other.get_mut(Path::new("a.b")).unwrap().kind = Kind::File;
+        assert_eq!(changed(&files, &other), 3);
+    }
+}
