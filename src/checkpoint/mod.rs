@@ -20,6 +20,7 @@ mod snapshot;
 mod store;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -29,7 +30,7 @@ pub use meta::{Meta, Reason};
 pub use note::restored_note;
 pub use store::state_dir;
 
-use snapshot::Objects;
+use snapshot::{Objects, StatCache};
 use store::Store;
 
 /// Takes, lists and restores the checkpoints of one workspace. Cheap to
@@ -40,6 +41,8 @@ pub struct Checkpointer {
     root: PathBuf,
     state: PathBuf,
     session_id: Option<String>,
+    /// Shared by clones, so a session hashes only what changed.
+    cache: Arc<Mutex<StatCache>>,
 }
 
 /// A checkpoint just taken.
@@ -119,6 +122,7 @@ impl Checkpointer {
             root,
             state: state.to_path_buf(),
             session_id,
+            cache: Arc::default(),
         })
     }
 
@@ -134,7 +138,9 @@ impl Checkpointer {
     /// Records the workspace as it is now, before `turn` changes it.
     pub fn create(&self, turn: u32) -> Result<Created, CheckpointError> {
         let store = Store::open(&self.root, &self.state, true)?;
-        let snap = snapshot::take(&store, Objects::Write(&store.repo))?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let snap = snapshot::take(&store, Objects::Write(&store.repo), Some(&mut cache))?;
+        drop(cache);
         let meta = Meta::turn(self.session_id.clone(), turn);
         let (checkpoint, new) = chain::append(&store, snap.tree, &meta)?;
         Ok(Created {
@@ -152,7 +158,7 @@ impl Checkpointer {
         if chain.is_empty() {
             return Err(CheckpointError::NoCheckpoints(self.root.clone()));
         }
-        let now = snapshot::take(&store, Objects::HashOnly)?;
+        let now = snapshot::take(&store, Objects::HashOnly, None)?;
         let mut out = Vec::with_capacity(chain.len());
         for checkpoint in chain {
             let changed_files = match checkpoint.tree == now.tree {
@@ -181,7 +187,8 @@ impl Checkpointer {
         if chain.is_empty() {
             return Err(CheckpointError::NoCheckpoints(self.root.clone()));
         }
-        let now = snapshot::take(&store, Objects::Write(&store.repo))?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let now = snapshot::take(&store, Objects::Write(&store.repo), Some(&mut cache))?;
         let target = pick(&chain, now.tree, to)?;
         if target.tree == now.tree {
             return Ok(Restored {
@@ -217,7 +224,7 @@ impl Checkpointer {
         if chain.is_empty() {
             return Err(CheckpointError::NoCheckpoints(self.root.clone()));
         }
-        let now = snapshot::take(&store, Objects::HashOnly)?;
+        let now = snapshot::take(&store, Objects::HashOnly, None)?;
         let target = pick(&chain, now.tree, to)?;
         let files = snapshot::tree_files(&store.repo, target.tree)?;
         Ok(Listed {

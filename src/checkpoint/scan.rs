@@ -39,13 +39,6 @@ impl Kind {
         }
     }
 
-    /// The kind of what `abs` is now; `None` for directories, devices,
-    /// sockets and missing paths.
-    pub fn of(abs: &Path) -> Option<Self> {
-        let meta = std::fs::symlink_metadata(abs).ok()?;
-        Self::of_meta(&meta)
-    }
-
     fn of_meta(meta: &std::fs::Metadata) -> Option<Self> {
         let ty = meta.file_type();
         if ty.is_symlink() {
@@ -61,13 +54,64 @@ impl Kind {
     }
 }
 
+/// What a file's metadata says, to tell whether it changed since it was
+/// last hashed (the same test git's index makes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+    mode: u32,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+            mode: meta.mode(),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file changed in the second before `since` (Unix
+    /// seconds): a change within the same clock tick could leave the
+    /// stamp as it was, so such a file must be hashed again next time.
+    pub fn is_recent(&self, since: i64) -> bool {
+        self.mtime.0.max(self.ctime.0) >= since - 1
+    }
+}
+
+/// A covered file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found {
+    pub kind: Kind,
+    pub stamp: Stamp,
+}
+
+fn found(meta: &std::fs::Metadata) -> Option<Found> {
+    Some(Found {
+        kind: Kind::of_meta(meta)?,
+        stamp: Stamp::of(meta),
+    })
+}
+
 /// The covered files under `root`, by workspace-relative path. `tracked`
 /// is the repository holding the workspace and the workspace's path in it.
 pub(crate) fn scan(
     root: &Path,
     tracked: Option<(&Repository, &Path)>,
-) -> Result<BTreeMap<PathBuf, Kind>, CheckpointError> {
-    let mut found = BTreeMap::new();
+) -> Result<BTreeMap<PathBuf, Found>, CheckpointError> {
+    let mut covered = BTreeMap::new();
     for entry in walker(root).build() {
         let entry = entry.map_err(|e| CheckpointError::Walk(e.to_string()))?;
         if entry.depth() == 0 {
@@ -76,17 +120,17 @@ pub(crate) fn scan(
         let meta = entry
             .metadata()
             .map_err(|e| CheckpointError::Walk(e.to_string()))?;
-        let Some(kind) = Kind::of_meta(&meta) else {
+        let Some(file) = found(&meta) else {
             continue;
         };
         if let Ok(rel) = entry.path().strip_prefix(root) {
-            found.insert(rel.to_path_buf(), kind);
+            covered.insert(rel.to_path_buf(), file);
         }
     }
     if let Some((repo, prefix)) = tracked {
-        add_tracked(repo, prefix, root, &mut found)?;
+        add_tracked(repo, prefix, root, &mut covered)?;
     }
-    Ok(found)
+    Ok(covered)
 }
 
 /// git's own ignore rules (`.gitignore` files, `.git/info/exclude`, the
@@ -114,7 +158,7 @@ fn add_tracked(
     repo: &Repository,
     prefix: &Path,
     root: &Path,
-    found: &mut BTreeMap<PathBuf, Kind>,
+    covered: &mut BTreeMap<PathBuf, Found>,
 ) -> Result<(), CheckpointError> {
     use std::os::unix::ffi::OsStrExt;
     let index = repo
@@ -125,11 +169,17 @@ fn add_tracked(
         let Ok(rel) = path.strip_prefix(prefix) else {
             continue;
         };
-        if rel.as_os_str().is_empty() || found.contains_key(rel) || in_dot_git(rel) {
+        let skip = rel.as_os_str().is_empty()
+            || covered.contains_key(rel)
+            || in_dot_git(rel)
+            // Under a covered symlink: on disk it is the link's target.
+            || rel.ancestors().skip(1).any(|a| covered.contains_key(a));
+        if skip {
             continue;
         }
-        if let Some(kind) = Kind::of(&root.join(rel)) {
-            found.insert(rel.to_path_buf(), kind);
+        let meta = std::fs::symlink_metadata(root.join(rel)).ok();
+        if let Some(file) = meta.as_ref().and_then(found) {
+            covered.insert(rel.to_path_buf(), file);
         }
     }
     Ok(())
@@ -164,9 +214,9 @@ mod tests {
         let found = scan(root, None).unwrap();
         let names: Vec<_> = found.keys().map(|p| p.display().to_string()).collect();
         assert_eq!(names, [".gitignore", "link", "src/a.rs", "tool.sh"]);
-        assert_eq!(found[Path::new("link")], Kind::Symlink);
-        assert_eq!(found[Path::new("tool.sh")], Kind::Executable);
-        assert_eq!(found[Path::new("src/a.rs")], Kind::File);
+        assert_eq!(found[Path::new("link")].kind, Kind::Symlink);
+        assert_eq!(found[Path::new("tool.sh")].kind, Kind::Executable);
+        assert_eq!(found[Path::new("src/a.rs")].kind, Kind::File);
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! restore gives back exactly those bytes); trees are built in memory and
 //! written directly, so no index file is ever involved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
 use super::error::CheckpointError;
-use super::scan::{self, Kind};
+use super::scan::{self, Found, Kind, Stamp};
 use super::store::Store;
 
 /// One file of a checkpoint.
@@ -38,8 +38,12 @@ pub(crate) enum Objects<'r> {
     HashOnly,
 }
 
+/// Files up to this size are read whole, hashed, and written only when
+/// the store lacks them; larger ones are streamed.
+const IN_MEMORY: u64 = 64 * 1024 * 1024;
+
 impl Objects<'_> {
-    fn file(self, abs: &Path) -> Result<Oid, CheckpointError> {
+    fn file(self, abs: &Path, len: u64) -> Result<Oid, CheckpointError> {
         let read_err = |error| CheckpointError::Read {
             path: abs.to_path_buf(),
             error,
@@ -47,6 +51,10 @@ impl Objects<'_> {
         match self {
             Objects::HashOnly => Oid::hash_file(ObjectType::Blob, abs)
                 .map_err(|e| read_err(std::io::Error::other(e.message().to_string()))),
+            Objects::Write(_) if len <= IN_MEMORY => {
+                let bytes = std::fs::read(abs).map_err(read_err)?;
+                self.object(ObjectType::Blob, &bytes)
+            }
             Objects::Write(repo) => {
                 let mut file = std::fs::File::open(abs).map_err(read_err)?;
                 // No hint path: no filters, the blob holds the bytes as they are.
@@ -64,33 +72,83 @@ impl Objects<'_> {
     fn object(self, kind: ObjectType, bytes: &[u8]) -> Result<Oid, CheckpointError> {
         match self {
             Objects::HashOnly => Oid::hash_object(kind, bytes),
+            // Most of a workspace is unchanged between checkpoints: libgit2
+            // hashes first and writes only what the store lacks.
             Objects::Write(repo) => repo.odb().and_then(|odb| odb.write(kind, bytes)),
         }
         .map_err(CheckpointError::git("cannot write an object"))
     }
+
+    /// Whether `oid` can be used as is (a cached id must still be there).
+    /// No rescan of the pack directory on a miss: the file is read again.
+    fn has(self, oid: Oid) -> bool {
+        match self {
+            Objects::HashOnly => true,
+            Objects::Write(repo) => repo
+                .odb()
+                .is_ok_and(|odb| odb.exists_ext(oid, git2::OdbLookupFlags::NO_REFRESH)),
+        }
+    }
 }
 
-/// Reads every covered file of the workspace into `objects`.
-pub(crate) fn take(store: &Store, objects: Objects<'_>) -> Result<Snapshot, CheckpointError> {
+/// Blob ids of files as last hashed, by path and metadata stamp: a
+/// session's later checkpoints read only the files that changed.
+#[derive(Debug, Default)]
+pub(crate) struct StatCache(HashMap<PathBuf, (Stamp, Oid)>);
+
+/// Reads every covered file of the workspace into `objects`; files whose
+/// stamp is in `cache` are not read again.
+pub(crate) fn take(
+    store: &Store,
+    objects: Objects<'_>,
+    cache: Option<&mut StatCache>,
+) -> Result<Snapshot, CheckpointError> {
+    let started = time::OffsetDateTime::now_utc().unix_timestamp();
     let tracked = store.prefix.as_deref().map(|p| (&store.repo, p));
-    let found = scan::scan(&store.root, tracked)?;
+    let covered = scan::scan(&store.root, tracked)?;
+    let mut old = cache.as_ref().map(|c| &c.0);
+    let mut fresh = HashMap::new();
     let mut files = Files::new();
-    for (rel, kind) in found {
-        let abs = store.root.join(&rel);
-        let oid = match kind {
-            Kind::Symlink => {
-                let target = std::fs::read_link(&abs).map_err(|error| CheckpointError::Read {
-                    path: abs.clone(),
-                    error,
-                })?;
-                objects.object(ObjectType::Blob, target.as_os_str().as_bytes())?
-            }
-            Kind::File | Kind::Executable => objects.file(&abs)?,
+    for (rel, found) in covered {
+        let cached = old
+            .as_mut()
+            .and_then(|c| c.get(&rel))
+            .filter(|(stamp, oid)| *stamp == found.stamp && objects.has(*oid))
+            .map(|(_, oid)| *oid);
+        let oid = match cached {
+            Some(oid) => oid,
+            None => read(&store.root.join(&rel), found, objects)?,
         };
-        files.insert(rel, Entry { oid, kind });
+        if !found.stamp.is_recent(started) {
+            fresh.insert(rel.clone(), (found.stamp, oid));
+        }
+        files.insert(
+            rel,
+            Entry {
+                oid,
+                kind: found.kind,
+            },
+        );
+    }
+    if let Some(cache) = cache {
+        cache.0 = fresh;
     }
     let tree = write_tree(&files, objects)?;
     Ok(Snapshot { files, tree })
+}
+
+/// The blob id of one file (its target, for a symlink).
+fn read(abs: &Path, found: Found, objects: Objects<'_>) -> Result<Oid, CheckpointError> {
+    match found.kind {
+        Kind::Symlink => {
+            let target = std::fs::read_link(abs).map_err(|error| CheckpointError::Read {
+                path: abs.to_path_buf(),
+                error,
+            })?;
+            objects.object(ObjectType::Blob, target.as_os_str().as_bytes())
+        }
+        Kind::File | Kind::Executable => objects.file(abs, found.stamp.len()),
+    }
 }
 
 /// A directory being assembled into a tree object.

@@ -327,3 +327,43 @@ fn an_undo_is_appended_to_the_session_file() {
     assert_eq!(text.lines().count(), 3, "the torn line stays its own line");
     assert!(session_log::session_file(ws.state.path(), "../x").is_none());
 }
+
+/// Timing on a real tree: `KILN_CHECKPOINT_BENCH=<dir> cargo test --lib
+/// checkpoint_timing -- --ignored --nocapture` (the directory is copied).
+#[test]
+#[ignore]
+fn checkpoint_timing() {
+    use std::time::Instant;
+    let Some(src) = std::env::var_os("KILN_CHECKPOINT_BENCH") else {
+        return;
+    };
+    let ws = Ws::new();
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(Path::new(&src).join("."))
+        .arg(ws.root())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let ckpt = ws.ckpt();
+    let t = Instant::now();
+    let first = ckpt.create(1).unwrap();
+    println!("first checkpoint: {} files, {:?}", first.files, t.elapsed());
+    write(ws.root(), "touched.txt", "x\n");
+    let t = Instant::now();
+    ckpt.create(2).unwrap();
+    println!("second checkpoint (1 file new): {:?}", t.elapsed());
+    write(ws.root(), "touched2.txt", "x\n");
+    let t = Instant::now();
+    ws.ckpt().create(1).unwrap();
+    println!(
+        "a new session's first checkpoint (store warm): {:?}",
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let listed = ckpt.list().unwrap();
+    println!("list {} checkpoints: {:?}", listed.len(), t.elapsed());
+    let t = Instant::now();
+    let restored = ckpt.undo(None).unwrap();
+    println!("undo ({} files): {:?}", restored.files().len(), t.elapsed());
+}
