@@ -12,6 +12,17 @@ pub enum CheckpointError {
     Ambiguous(String, String),
     #[error("no older checkpoint differs from the files as they are now")]
     NothingToUndo,
+    #[error(
+        "the workspace is too large to checkpoint ({files} files, {mib} MiB; the limits are \
+         {max_files} files and {max_mib} MiB): ignore the bulk in .gitignore, or turn \
+         checkpoints off with `checkpoints = false`"
+    )]
+    TooLarge {
+        files: usize,
+        mib: u64,
+        max_files: usize,
+        max_mib: u64,
+    },
     #[error("checkpoints are off for this session")]
     Disabled,
     #[error("the checkpoint task stopped: {0}")]

@@ -91,6 +91,24 @@ impl Objects<'_> {
     }
 }
 
+/// Beyond these a workspace is not checkpointed (kiln run in a home
+/// directory would otherwise copy all of it before every turn).
+const MAX_FILES: usize = 200_000;
+const MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+fn check_size(covered: &BTreeMap<PathBuf, Found>) -> Result<(), CheckpointError> {
+    let bytes: u64 = covered.values().map(|f| f.stamp.len()).sum();
+    if covered.len() > MAX_FILES || bytes > MAX_BYTES {
+        return Err(CheckpointError::TooLarge {
+            files: covered.len(),
+            mib: bytes >> 20,
+            max_files: MAX_FILES,
+            max_mib: MAX_BYTES >> 20,
+        });
+    }
+    Ok(())
+}
+
 /// Blob ids of files as last hashed, by path and metadata stamp: a
 /// session's later checkpoints read only the files that changed.
 #[derive(Debug, Default)]
@@ -106,6 +124,7 @@ pub(crate) fn take(
     let started = time::OffsetDateTime::now_utc().unix_timestamp();
     let tracked = store.prefix.as_deref().map(|p| (&store.repo, p));
     let covered = scan::scan(&store.root, tracked)?;
+    check_size(&covered)?;
     let mut old = cache.as_ref().map(|c| &c.0);
     let mut fresh = HashMap::new();
     let mut files = Files::new();

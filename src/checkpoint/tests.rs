@@ -367,3 +367,29 @@ fn checkpoint_timing() {
     let restored = ckpt.undo(None).unwrap();
     println!("undo ({} files): {:?}", restored.files().len(), t.elapsed());
 }
+
+#[test]
+fn a_directory_holding_ignored_files_is_reported_not_removed() {
+    let ws = Ws::new();
+    let root = ws.root();
+    write(root, ".gitignore", "*.log\n");
+    write(root, "a", "a file\n");
+    let ckpt = ws.ckpt();
+    ckpt.create(1).unwrap();
+    std::fs::remove_file(root.join("a")).unwrap();
+    write(root, "a/made.txt", "x\n");
+    write(root, "a/kept.log", "ignored\n");
+    let restored = ckpt.undo(None).unwrap();
+    assert_eq!(restored.deleted, [Path::new("a/made.txt")]);
+    assert_eq!(restored.failed.len(), 1, "{:?}", restored.failed);
+    assert_eq!(restored.failed[0].path, Path::new("a"));
+    assert!(
+        restored.failed[0].error.contains("ignored"),
+        "{:?}",
+        restored.failed
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("a/kept.log")).unwrap(),
+        "ignored\n"
+    );
+}
