@@ -7,6 +7,7 @@ pub mod agent;
 pub mod approval;
 pub mod backend;
 pub mod chat;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -176,6 +176,23 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         engine: Option<EngineMetrics>,
     },
+    /// The workspace was checkpointed before the turn's first change
+    /// (`kiln undo` puts it back).
+    CheckpointCreated {
+        turn: u32,
+        /// The checkpoint's commit id.
+        checkpoint: String,
+        /// Files it holds.
+        files: usize,
+        duration_ms: u64,
+    },
+    /// An undo put a checkpoint's files back; the model is told on its
+    /// next request.
+    FilesRestored {
+        checkpoint: String,
+        /// Workspace-relative paths restored or deleted.
+        files: Vec<PathBuf>,
+    },
     /// A non-fatal problem worth showing.
     Warning {
         message: String,

@@ -124,6 +124,8 @@ pub struct Session {
     partial: String,
     /// The last task was interrupted; the next one says so to the model.
     interrupted: bool,
+    /// Checkpoints before each turn's first change, and undo.
+    undo: undo::UndoState,
 }
 
 impl Session {
@@ -158,6 +160,7 @@ impl Session {
             safety,
             partial: String::new(),
             interrupted: false,
+            undo: undo::UndoState::default(),
         }
     }
 
@@ -238,7 +241,8 @@ impl Session {
         };
         self.emitter
             .emit(EventKind::UserMessage { text: task.clone() });
-        self.messages.push(Message::User { content: task });
+        let content = self.begin_task(&task);
+        self.messages.push(Message::User { content });
         let cancel = self.ctx.cancel.clone();
         let deadline = self.limits.timeout.map(|t| tokio::time::Instant::now() + t);
         let end = tokio::select! {
@@ -511,7 +515,11 @@ impl Session {
                 outcome: Err(ToolError::Refused(refusal)),
                 duration: Duration::ZERO,
             },
-            None => self.tools.dispatch(call, &self.ctx).await,
+            None => {
+                // Only calls that will run are worth a checkpoint.
+                self.checkpoint_before(turn, call).await;
+                self.tools.dispatch(call, &self.ctx).await
+            }
         };
         let mut for_model = result.for_model(self.tools.spec(&call.name));
         let checked_changes = self.progress.observe(call, &result.outcome);
@@ -694,6 +702,9 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[path = "session_undo.rs"]
+mod undo;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

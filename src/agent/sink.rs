@@ -174,6 +174,24 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             at_message, reason, ..
         } => format!("  ! prompt prefix broken at message {at_message}: {reason}"),
         EventKind::Warning { message } => format!("  ! {message}"),
+        EventKind::CheckpointCreated {
+            checkpoint,
+            files,
+            duration_ms,
+            ..
+        } => format!(
+            "  ⟲ checkpoint {} ({files} files, {duration_ms} ms)",
+            checkpoint
+                .get(..crate::checkpoint::SHORT_ID)
+                .unwrap_or(checkpoint)
+        ),
+        EventKind::FilesRestored { checkpoint, files } => format!(
+            "  ⟲ restored checkpoint {}: {} files",
+            checkpoint
+                .get(..crate::checkpoint::SHORT_ID)
+                .unwrap_or(checkpoint),
+            files.len()
+        ),
         EventKind::SessionCompleted {
             outcome,
             error,

@@ -3,6 +3,7 @@
 //! This is the binary's edge: errors become a message on stderr and one of
 //! the exit codes of `../shared/CONTRACT.md`.
 
+pub mod checkpoints;
 pub mod exec;
 pub mod fix;
 pub mod models;
@@ -49,6 +50,11 @@ pub enum Command {
     /// Runs a command under the shell sandbox (used by kiln itself).
     #[command(hide = true)]
     SandboxExec(sandbox_exec::SandboxExecArgs),
+    /// Put the workspace back as it was before an agent turn (the newest
+    /// checkpoint that differs, or `--to ID`).
+    Undo(checkpoints::UndoArgs),
+    /// List the workspace's checkpoints, newest first.
+    Checkpoints(checkpoints::ListArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -148,6 +154,8 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Profiles(args)) => profiles::run(args).await,
         // main() runs it before the runtime starts; here only for completeness.
         Some(Command::SandboxExec(args)) => sandbox_exec::run(args),
+        Some(Command::Undo(args)) => checkpoints::run_undo(args).await,
+        Some(Command::Checkpoints(args)) => checkpoints::run_list(args).await,
         None => crate::tui::run(cli.tui).await,
     }
 }

@@ -161,6 +161,7 @@ impl Setup {
                 .map_err(|e| usage(e.to_string()))?;
         let tools = ToolRegistry::builtin(assembled.specs).map_err(|e| usage(e.to_string()))?;
         let (safety, workspace, warning) = self.safety()?;
+        let session_id = emitter.session_id().to_string();
         let ctx = ToolContext {
             workspace,
             limits: tool_limits(cfg, &chosen),
@@ -181,7 +182,23 @@ impl Setup {
         if let Some(message) = warning {
             session.emitter_mut().emit(EventKind::Warning { message });
         }
+        if cfg.checkpoints {
+            checkpoints_on(&mut session, self.workspace.root(), session_id);
+        }
         Ok((session, chosen))
+    }
+}
+
+/// Checkpoints for `kiln undo`; where none can be kept the session still
+/// runs, with a warning.
+fn checkpoints_on(session: &mut Session, root: &std::path::Path, session_id: String) {
+    match crate::checkpoint::Checkpointer::new(root, Some(session_id)) {
+        Ok(c) => session.set_checkpointer(c),
+        Err(e) => session
+            .emitter_mut()
+            .emit(crate::agent::EventKind::Warning {
+                message: format!("checkpoints are off: {e}"),
+            }),
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Config {
     pub allow_commands: Vec<String>,
     /// The shell sandbox.
     pub sandbox: crate::sandbox::SandboxConfig,
+    /// Checkpoint the workspace before each turn's first change, for
+    /// `kiln undo`.
+    pub checkpoints: bool,
 }
 
 /// Settings of the `local` provider.
@@ -125,6 +128,7 @@ impl Default for Config {
             approval: None,
             allow_commands: Vec::new(),
             sandbox: crate::sandbox::SandboxConfig::default(),
+            checkpoints: true,
         }
     }
 }

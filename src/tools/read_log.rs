@@ -64,6 +64,13 @@ impl ReadLog {
         };
     }
 
+    /// Forgets what the model saw of `abs` (an undo replaced it: it must
+    /// be read again before it is edited).
+    pub fn forget(&self, abs: &Path) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        state.stamps.remove(abs);
+    }
+
     /// Refuses a write to `abs` when it changed since the model last saw it
     /// (or, when reads are required, when it exists and was never read).
     pub fn check_fresh(&self, abs: &Path, rel: &Path) -> Result<(), ToolError> {

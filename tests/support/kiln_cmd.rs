@@ -6,8 +6,9 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-/// A `kiln` command whose config layers are isolated from the developer's
-/// own (`HOME`/`XDG_CONFIG_HOME` point into `home`) and which reads no stdin.
+/// A `kiln` command whose config layers and state (checkpoints, sessions)
+/// are isolated from the developer's own (`HOME`, `XDG_CONFIG_HOME` and
+/// `XDG_STATE_HOME` point into `home`) and which reads no stdin.
 /// It runs with the `full` approval policy (as `kiln fix` and CI runs do),
 /// so scripted sessions can run commands; tests of the policy itself
 /// remove `KILN_APPROVAL`.
@@ -15,6 +16,7 @@ pub fn kiln(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("kiln").unwrap();
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
         .env_remove("KILN_PROVIDER")
         .env_remove("KILN_MODEL")
         .env_remove("KILN_BASE_URL")
