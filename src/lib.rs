@@ -13,6 +13,7 @@ pub mod fix;
 pub mod models;
 pub mod profile;
 pub mod prompt;
+pub mod sessions;
 pub mod template;
 pub mod toolcall;
 pub mod tools;

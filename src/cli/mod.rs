@@ -7,6 +7,9 @@ pub mod exec;
 pub mod fix;
 pub mod models;
 pub mod profiles;
+pub mod recording;
+pub mod resume;
+pub mod sessions;
 pub mod setup;
 
 use std::path::PathBuf;
@@ -41,6 +44,12 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// List the prompt profiles, or show what one sends.
     Profiles(profiles::ProfilesArgs),
+    /// List the recorded sessions, newest first (those of this repository
+    /// unless --all).
+    Sessions(sessions::SessionsArgs),
+    /// Continue a recorded session with a new prompt ("Continue the task."
+    /// when none is given).
+    Resume(resume::ResumeArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -122,6 +131,8 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Fix(args)) => fix::run(args).await,
         Some(Command::Models(args)) => models::run(args).await,
         Some(Command::Profiles(args)) => profiles::run(args).await,
+        Some(Command::Sessions(args)) => sessions::run(args),
+        Some(Command::Resume(args)) => resume::run(args).await,
         None => {
             eprintln!(
                 "kiln: the interactive TUI is not built yet; run a task headless with \

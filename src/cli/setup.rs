@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BackendArgs, LimitArgs, exit};
+use super::{BackendArgs, LimitArgs, exit, recording};
 use crate::agent::{Emitter, Limits, Session, SessionParts};
 use crate::config::{self, Config, ConfigError, providers};
 use crate::profile::{self, Catalog, Profile, Target};
@@ -72,12 +72,34 @@ impl Setup {
     }
 
     /// Loads the backend, chooses the profile and builds the started
-    /// session. `cancel` stops it (Ctrl-C).
+    /// session, recorded in a session file unless config says `sessions =
+    /// false`. `cancel` stops it (Ctrl-C).
     pub async fn session(
         &self,
         emitter: Emitter,
         cancel: CancellationToken,
     ) -> Result<(Session, Profile), Failure> {
+        let (mut parts, chosen) = self.parts(emitter, cancel).await?;
+        let recorded = self
+            .cfg
+            .sessions
+            .then(|| recording::attach_new(&mut parts.emitter));
+        let mut session = Session::new(parts);
+        session.start();
+        if let Some(recorded) = recorded {
+            let choice = recording::resume_choice(&self.cfg, &chosen.name);
+            recording::announce(session.emitter_mut(), recorded, choice);
+        }
+        Ok((session, chosen))
+    }
+
+    /// Loads the backend and chooses the profile: what a new or resumed
+    /// session is built from.
+    pub async fn parts(
+        &self,
+        emitter: Emitter,
+        cancel: CancellationToken,
+    ) -> Result<(SessionParts, Profile), Failure> {
         let cfg = &self.cfg;
         let choice = providers::choose(cfg).map_err(config_failure)?;
         let backend = providers::build_backend(choice, &cfg.local)
@@ -98,7 +120,7 @@ impl Setup {
             cancel,
             reads: chosen.read_log(),
         };
-        let mut session = Session::new(SessionParts {
+        let parts = SessionParts {
             backend,
             tools,
             system_prompt: assembled.system_prompt,
@@ -106,9 +128,8 @@ impl Setup {
             limits: session_limits(cfg),
             emitter,
             profile: chosen.session_profile(&selection.reason),
-        });
-        session.start();
-        Ok((session, chosen))
+        };
+        Ok((parts, chosen))
     }
 }
 

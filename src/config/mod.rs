@@ -52,6 +52,9 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// The in-process llama.cpp engine.
     pub local: LocalConfig,
+    /// Record each session in `~/.local/state/kiln/sessions/` (for
+    /// `kiln sessions` and `kiln resume`).
+    pub sessions: bool,
 }
 
 /// Settings of the `local` provider.
@@ -114,6 +117,7 @@ impl Default for Config {
             tool_specs_dir: None,
             providers: BTreeMap::new(),
             local: LocalConfig::default(),
+            sessions: true,
         }
     }
 }

@@ -12,6 +12,7 @@ pub fn kiln(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("kiln").unwrap();
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env_remove("XDG_STATE_HOME")
         .env_remove("KILN_PROVIDER")
         .env_remove("KILN_MODEL")
         .env_remove("KILN_BASE_URL")
