@@ -315,6 +315,11 @@ fn resume_sends_the_earlier_conversation_and_appends_to_the_same_file() {
     assert_eq!(resumed[0]["session_id"], id);
     assert_eq!(resumed[0]["from_session"], id);
     assert_eq!(resumed[0]["messages"], 5);
+    assert_eq!(resumed[0]["backend"]["provider"], "mock");
+    assert_eq!(
+        resumed[0]["profile"]["reason"],
+        "the resumed session's profile"
+    );
     let last_seq = first.last().unwrap()["seq"].as_u64().unwrap();
     assert_eq!(resumed[0]["seq"].as_u64().unwrap(), last_seq + 1);
 

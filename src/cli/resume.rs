@@ -105,7 +105,14 @@ async fn prepare(args: &ResumeArgs) -> Result<Prepared, Failure> {
     let mut emitter = Emitter::new(meta.id.clone(), vec![out]);
     emitter.continue_after(log.last_seq());
     emitter.add_sink(Box::new(file_sink));
-    let (parts, chosen) = setup.parts(emitter, cancel).await?;
+    let (mut parts, chosen) = setup.parts(emitter, cancel).await?;
+    let user_chose = args.backend.profile.is_some()
+        || args.backend.provider.is_some()
+        || args.backend.model.is_some()
+        || args.backend.base_url.is_some();
+    if let (false, Some(info)) = (user_chose, &mut parts.profile.info) {
+        info.reason = "the resumed session's profile".into();
+    }
     let same_prompt =
         meta.system_prompt_sha256.as_deref() == Some(&sha256_hex(&parts.system_prompt));
     let mut session = Session::resume(parts, replayed.history);
