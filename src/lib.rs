@@ -16,6 +16,7 @@ pub mod models;
 pub mod profile;
 pub mod prompt;
 pub mod sandbox;
+pub mod sessions;
 pub mod template;
 pub mod toolcall;
 pub mod tools;

@@ -323,6 +323,14 @@ fn dead_endpoint_and_auth_error_exit_4_with_clear_messages() {
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    // The session is saved, ending in the backend error.
+    let dir = f.home.path().join(".local/state/kiln/sessions");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one session file in {}", dir.display());
+    let saved = std::fs::read_to_string(files[0].path()).unwrap();
+    let last: Value = serde_json::from_str(saved.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "session_completed");
+    assert_eq!(last["outcome"], "backend_error");
 
     let server = MockServer::start_blocking([Reply::error(401, "invalid api key")]);
     let f = Fixture::new(&server.base_url());

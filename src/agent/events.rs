@@ -52,6 +52,25 @@ pub enum EventKind {
         /// The approval policy and the shell sandbox.
         #[serde(skip_serializing_if = "Option::is_none")]
         safety: Option<SafetyInfo>,
+        /// SHA-256 of the system prompt, so a resume can tell whether it
+        /// rebuilt the same prompt (and prefix cache).
+        system_prompt_sha256: String,
+    },
+    /// `kiln resume` continued this session from its recorded events; the
+    /// request now carries `messages` (system prompt included) of history.
+    SessionResumed {
+        from_session: String,
+        messages: usize,
+        backend: BackendInfo,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        profile: Option<crate::profile::ProfileInfo>,
+        system_prompt_sha256: String,
+    },
+    /// The session is recorded in `path`; `resume` is the backend and
+    /// profile choice `kiln resume` repeats.
+    SessionRecorded {
+        path: PathBuf,
+        resume: crate::sessions::ResumeChoice,
     },
     UserMessage {
         text: String,
@@ -102,6 +121,8 @@ pub enum EventKind {
     Nudged {
         turn: u32,
         reason: String,
+        /// The message sent.
+        text: String,
     },
     /// A call the approval policy did not simply allow: the user was
     /// asked, or it was refused (then the model got a tool result saying
@@ -141,6 +162,10 @@ pub enum EventKind {
         output: String,
         /// Whether the model saw less than `output`.
         truncated_for_model: bool,
+        /// Exactly what the model saw, where it differs from `output`
+        /// (truncated, or with a hint or notice appended).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        for_model: Option<String>,
         #[serde(skip_serializing_if = "is_default_details")]
         details: ToolDetails,
         duration_ms: u64,

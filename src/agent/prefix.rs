@@ -41,6 +41,13 @@ fn fingerprint(message: &Message) -> u64 {
     h.finish()
 }
 
+/// The SHA-256 of `text` in hex: a fingerprint that stays the same across
+/// processes and versions (unlike [`DefaultHasher`]).
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

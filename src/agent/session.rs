@@ -227,8 +227,39 @@ impl Session {
                 approval: self.safety.approvals.policy(),
                 sandbox: self.safety.sandbox.clone(),
             }),
+            system_prompt_sha256: self.system_prompt_sha256(),
         };
         self.emitter.emit(kind);
+    }
+
+    /// Continues a recorded conversation: `history` is everything after
+    /// the system prompt, which comes from `parts` (rebuilt, so the request
+    /// prefix matches when nothing changed). Call
+    /// [`Session::start_resumed`] instead of [`Session::start`].
+    pub fn resume(parts: SessionParts, history: Vec<Message>) -> Self {
+        let mut session = Self::new(parts);
+        session.messages.extend(history);
+        session
+    }
+
+    /// Emits `session_resumed`; call once before the first task of a
+    /// resumed session.
+    pub fn start_resumed(&mut self, from_session: &str) {
+        let kind = EventKind::SessionResumed {
+            from_session: from_session.to_string(),
+            messages: self.messages.len(),
+            backend: self.backend.info(),
+            profile: self.profile.info.clone(),
+            system_prompt_sha256: self.system_prompt_sha256(),
+        };
+        self.emitter.emit(kind);
+    }
+
+    fn system_prompt_sha256(&self) -> String {
+        match self.messages.first() {
+            Some(Message::System { content }) => super::prefix::sha256_hex(content),
+            _ => String::new(),
+        }
     }
 
     /// Runs one user task to its end and emits `session_completed`.
@@ -319,6 +350,7 @@ impl Session {
                 error_kind: Some("interrupted".into()),
                 output: content.clone(),
                 truncated_for_model: false,
+                for_model: None,
                 details: Default::default(),
                 duration_ms: 0,
             });
@@ -362,7 +394,11 @@ impl Session {
         let Some((text, reason)) = self.progress.nudge(&self.profile.scaffold, can_run) else {
             return false;
         };
-        self.emitter.emit(EventKind::Nudged { turn, reason });
+        self.emitter.emit(EventKind::Nudged {
+            turn,
+            reason,
+            text: text.clone(),
+        });
         self.messages.push(Message::User { content: text });
         true
     }
@@ -560,6 +596,8 @@ impl Session {
         let ok = full.is_some();
         let end = self.guard_verdict(turn, call, verdict, ok, &mut for_model);
         let output = full.unwrap_or_else(|| for_model.clone());
+        // Replay needs what the model saw; only stored where it differs.
+        let seen = (for_model != output).then(|| for_model.clone());
         self.messages.push(Message::Tool {
             tool_call_id: call.id.clone(),
             name: call.name.clone(),
@@ -573,6 +611,7 @@ impl Session {
             error_kind,
             output,
             truncated_for_model,
+            for_model: seen,
             details,
             duration_ms: result.duration.as_millis() as u64,
         });

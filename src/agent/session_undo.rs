@@ -68,6 +68,12 @@ impl Session {
         Ok(restored)
     }
 
+    /// Queues undo notes for the next task (a resumed session's, recorded
+    /// by `kiln undo` after its last task).
+    pub fn queue_undo_notes(&mut self, notes: Vec<String>) {
+        self.undo.notes.extend(notes);
+    }
+
     /// The user message of a new task: queued undo notes first. Also
     /// starts the task's turn count for checkpoints afresh.
     pub(super) fn begin_task(&mut self, task: &str) -> String {

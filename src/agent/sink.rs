@@ -32,6 +32,16 @@ impl Emitter {
         &self.session_id
     }
 
+    /// Numbers the next event `seq + 1`: a resumed session continues its
+    /// recorded sequence.
+    pub fn continue_after(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    pub fn add_sink(&mut self, sink: Box<dyn EventSink>) {
+        self.sinks.push(sink);
+    }
+
     pub fn emit(&mut self, kind: EventKind) {
         self.seq += 1;
         let ts = time::OffsetDateTime::now_utc()
@@ -124,6 +134,25 @@ fn progress_line(kind: &EventKind) -> Option<String> {
             super::events::wire_name(decision),
             action.describe()
         ),
+        EventKind::SessionResumed {
+            from_session,
+            messages,
+            backend,
+            ..
+        } => format!(
+            "kiln: resumed session {from_session} ({messages} messages) · {} · {}",
+            backend.provider, backend.model
+        ),
+        EventKind::SessionRecorded { path, .. } => {
+            let id: String = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().chars().take(8).collect())
+                .unwrap_or_default();
+            format!(
+                "kiln: session recorded in {} (continue it with `kiln resume {id}`)",
+                path.display()
+            )
+        }
         EventKind::Nudged { reason, .. } => format!("  ! nudged: {reason}"),
         EventKind::CheckCompleted { attempt, run, .. } => match attempt {
             0 => format!("check: {}", run.describe()),

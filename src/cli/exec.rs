@@ -30,6 +30,9 @@ pub struct ExecArgs {
     /// With --json, also write streaming deltas.
     #[arg(long, requires = "json")]
     pub json_deltas: bool,
+    /// Do not record the session for `kiln resume` (config: `sessions = false`).
+    #[arg(long)]
+    pub no_session_file: bool,
 }
 
 pub async fn run(args: ExecArgs) -> u8 {
@@ -56,8 +59,9 @@ struct Prepared {
 }
 
 async fn prepare(args: &ExecArgs) -> Result<Prepared, Failure> {
-    let setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?
+    let mut setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?
         .with_safety(&args.safety, Policy::Auto)?;
+    setup.cfg.sessions &= !args.no_session_file;
     let task = read_task(args.task.as_deref()).map_err(usage)?;
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
@@ -71,7 +75,7 @@ async fn prepare(args: &ExecArgs) -> Result<Prepared, Failure> {
     Ok(Prepared { session, task })
 }
 
-fn read_task(arg: Option<&str>) -> Result<String, String> {
+pub(crate) fn read_task(arg: Option<&str>) -> Result<String, String> {
     let task = match arg {
         Some(t) if t != "-" => t.to_string(),
         _ => {
@@ -92,7 +96,7 @@ fn read_task(arg: Option<&str>) -> Result<String, String> {
     Ok(task)
 }
 
-fn outcome_code(outcome: Outcome) -> u8 {
+pub(crate) fn outcome_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Done => exit::DONE,
         Outcome::Failed => exit::FAILED,

@@ -52,6 +52,9 @@ pub struct FixArgs {
     /// Work in this directory instead of the current one.
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
+    /// Do not record the session for `kiln resume` (config: `sessions = false`).
+    #[arg(long)]
+    pub no_session_file: bool,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -76,6 +79,7 @@ async fn fix_up(args: &FixArgs) -> Result<FixSummary, Failure> {
     }
     let mut setup = Setup::load(args.cwd.as_ref(), &args.backend, &args.limits)?
         .with_safety(&args.safety, Policy::Full)?;
+    setup.cfg.sessions &= !args.no_session_file;
     let root = setup.workspace.root().to_path_buf();
     let wants_git = args.commit || args.branch.is_some() || args.patch.is_some();
     if wants_git {

@@ -8,7 +8,10 @@ pub mod exec;
 pub mod fix;
 pub mod models;
 pub mod profiles;
+pub mod recording;
+pub mod resume;
 pub mod sandbox_exec;
+pub mod sessions;
 pub mod setup;
 
 use std::path::PathBuf;
@@ -24,7 +27,6 @@ use crate::config::FlagOverrides;
     version,
     about = "A coding agent for models you control"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -55,6 +57,12 @@ pub enum Command {
     Undo(checkpoints::UndoArgs),
     /// List the workspace's checkpoints, newest first.
     Checkpoints(checkpoints::ListArgs),
+    /// List the recorded sessions, newest first (those of this repository
+    /// unless --all).
+    Sessions(sessions::SessionsArgs),
+    /// Continue a recorded session with a new prompt ("Continue the task."
+    /// when none is given).
+    Resume(resume::ResumeArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -156,6 +164,8 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::SandboxExec(args)) => sandbox_exec::run(args),
         Some(Command::Undo(args)) => checkpoints::run_undo(args).await,
         Some(Command::Checkpoints(args)) => checkpoints::run_list(args).await,
+        Some(Command::Sessions(args)) => sessions::run(args),
+        Some(Command::Resume(args)) => resume::run(args).await,
         None => crate::tui::run(cli.tui).await,
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BackendArgs, LimitArgs, SafetyArgs, exit};
+use super::{BackendArgs, LimitArgs, SafetyArgs, exit, recording};
 use crate::agent::events::EventKind;
 use crate::agent::{Emitter, Limits, Session, SessionParts, SessionSafety};
 use crate::approval::{self, Approvals, Approver, Policy};
@@ -140,12 +140,35 @@ impl Setup {
     }
 
     /// Loads the backend, chooses the profile and builds the started
-    /// session. `cancel` stops it (Ctrl-C).
+    /// session, recorded in a session file unless config says `sessions =
+    /// false`. `cancel` stops it (Ctrl-C).
     pub async fn session(
         &self,
         emitter: Emitter,
         cancel: CancellationToken,
     ) -> Result<(Session, Profile), Failure> {
+        let (mut parts, chosen, warning) = self.parts(emitter, cancel).await?;
+        let recorded = self
+            .cfg
+            .sessions
+            .then(|| recording::attach_new(&mut parts.emitter));
+        let mut session = Session::new(parts);
+        session.start();
+        self.equip(&mut session, warning);
+        if let Some(recorded) = recorded {
+            let choice = recording::resume_choice(&self.cfg, &chosen.name);
+            recording::announce(session.emitter_mut(), recorded, choice);
+        }
+        Ok((session, chosen))
+    }
+
+    /// Loads the backend and chooses the profile: what a new or resumed
+    /// session is built from.
+    pub async fn parts(
+        &self,
+        emitter: Emitter,
+        cancel: CancellationToken,
+    ) -> Result<(SessionParts, Profile, Option<String>), Failure> {
         let cfg = &self.cfg;
         let choice = providers::choose(cfg).map_err(config_failure)?;
         let backend = providers::build_backend(choice, &cfg.local)
@@ -161,14 +184,13 @@ impl Setup {
                 .map_err(|e| usage(e.to_string()))?;
         let tools = ToolRegistry::builtin(assembled.specs).map_err(|e| usage(e.to_string()))?;
         let (safety, workspace, warning) = self.safety()?;
-        let session_id = emitter.session_id().to_string();
         let ctx = ToolContext {
             workspace,
             limits: tool_limits(cfg, &chosen),
             cancel,
             reads: chosen.read_log(),
         };
-        let mut session = Session::new(SessionParts {
+        let parts = SessionParts {
             backend,
             tools,
             system_prompt: assembled.system_prompt,
@@ -177,15 +199,21 @@ impl Setup {
             emitter,
             profile: chosen.session_profile(&selection.reason),
             safety,
-        });
-        session.start();
-        if let Some(message) = warning {
+        };
+        Ok((parts, chosen, warning))
+    }
+
+    /// What a started (or resumed) session gets besides its parts: the
+    /// sandbox's fallback warning, and checkpoints unless config turns
+    /// them off.
+    pub fn equip(&self, session: &mut Session, sandbox_warning: Option<String>) {
+        if let Some(message) = sandbox_warning {
             session.emitter_mut().emit(EventKind::Warning { message });
         }
-        if cfg.checkpoints {
-            checkpoints_on(&mut session, self.workspace.root(), session_id);
+        if self.cfg.checkpoints {
+            let id = session.emitter_mut().session_id().to_string();
+            checkpoints_on(session, self.workspace.root(), id);
         }
-        Ok((session, chosen))
     }
 }
 

@@ -63,6 +63,9 @@ pub struct Config {
     /// Checkpoint the workspace before each turn's first change, for
     /// `kiln undo`.
     pub checkpoints: bool,
+    /// Record each session in `~/.local/state/kiln/sessions/` (for
+    /// `kiln sessions` and `kiln resume`).
+    pub sessions: bool,
 }
 
 /// Settings of the `local` provider.
@@ -129,6 +132,7 @@ impl Default for Config {
             allow_commands: Vec::new(),
             sandbox: crate::sandbox::SandboxConfig::default(),
             checkpoints: true,
+            sessions: true,
         }
     }
 }

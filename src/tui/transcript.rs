@@ -354,6 +354,7 @@ mod tests {
             error_kind: Some("failed".into()),
             output: "boom".into(),
             truncated_for_model: false,
+            for_model: None,
             details: ToolDetails {
                 diff: Some("+x".into()),
                 ..Default::default()
