@@ -204,6 +204,12 @@ impl Session {
         &mut self.safety.approvals
     }
 
+    /// Swaps the event emitter (a new conversation segment keeps the
+    /// session's emitter, and with it the session file and `seq`).
+    pub fn replace_emitter(&mut self, emitter: Emitter) -> Emitter {
+        std::mem::replace(&mut self.emitter, emitter)
+    }
+
     /// The budgets of the next task (`kiln fix` spreads one deadline over
     /// its attempts).
     pub fn limits_mut(&mut self) -> &mut Limits {

@@ -10,6 +10,7 @@
 //! the state it replaces so that the undo can be undone too.
 
 mod chain;
+mod diff;
 mod error;
 mod meta;
 mod note;
@@ -214,6 +215,30 @@ impl Checkpointer {
                 .map(|(path, error)| Failed { path, error })
                 .collect(),
         })
+    }
+
+    /// What changed since this session's first checkpoint, as a unified
+    /// diff (empty when nothing did, or the session changed nothing yet).
+    /// Writes nothing.
+    pub fn session_diff(&self) -> Result<String, CheckpointError> {
+        let store = match Store::open(&self.root, &self.state, false) {
+            Err(CheckpointError::NoCheckpoints(_)) => return Ok(String::new()),
+            store => store?,
+        };
+        let chain = chain::list(&store)?;
+        let Some(first) = chain
+            .iter()
+            .rev()
+            .find(|c| c.meta.session_id.is_some() && c.meta.session_id == self.session_id)
+        else {
+            return Ok(String::new());
+        };
+        let now = snapshot::take(&store, Objects::HashOnly, None)?;
+        if first.tree == now.tree {
+            return Ok(String::new());
+        }
+        let before = snapshot::tree_files(&store.repo, first.tree)?;
+        Ok(diff::unified(&store.repo, &self.root, &before, &now.files))
     }
 
     /// The checkpoint [`Checkpointer::undo`] would restore and how many

@@ -393,3 +393,31 @@ fn a_directory_holding_ignored_files_is_reported_not_removed() {
         "ignored\n"
     );
 }
+
+#[test]
+fn session_diff_shows_what_this_session_changed() {
+    let ws = Ws::new();
+    write(ws.root(), "a.txt", "one\ntwo\n");
+    write(ws.root(), "gone.txt", "bye\n");
+    let ckpt = ws.ckpt();
+    assert_eq!(ckpt.session_diff().unwrap(), "", "no checkpoint yet");
+    ckpt.create(1).unwrap();
+    write(ws.root(), "a.txt", "one\nTWO\n");
+    write(ws.root(), "new.txt", "hello\n");
+    std::fs::remove_file(ws.root().join("gone.txt")).unwrap();
+    let diff = ckpt.session_diff().unwrap();
+    assert!(diff.contains("--- a/a.txt\n+++ b/a.txt"), "{diff}");
+    assert!(diff.contains("-two\n+TWO\n"), "{diff}");
+    assert!(
+        diff.contains("--- /dev/null\n+++ b/new.txt") && diff.contains("+hello"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- a/gone.txt\n+++ /dev/null") && diff.contains("-bye"),
+        "{diff}"
+    );
+    // Another session's checkpoints are not this session's start.
+    let other =
+        Checkpointer::with_state_dir(ws.root(), ws.state.path(), Some("s-2".into())).unwrap();
+    assert_eq!(other.session_diff().unwrap(), "");
+}

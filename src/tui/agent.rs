@@ -28,6 +28,10 @@ pub enum Op {
     Profile(String),
     /// `/approval POLICY`.
     Approval(Policy),
+    /// `/diff`: what the session changed.
+    Diff,
+    /// `/undo`: restore the files from before the last change.
+    Undo,
 }
 
 /// What the agent tells the UI.
@@ -39,6 +43,8 @@ pub enum UiMsg {
         reply: oneshot::Sender<Answer>,
     },
     Notice(Level, String),
+    /// `/diff`'s answer: a unified diff (empty: no changes).
+    Diff(String),
     /// A task or command finished; the agent takes the next op.
     Idle,
     /// The session could not be built (bad model, dead endpoint); the
@@ -137,6 +143,31 @@ pub async fn run(
                 }
                 Err(m) => notice(&ui, Level::Error, m),
             },
+            Op::Diff => match session.as_ref().and_then(|s| s.checkpointer()) {
+                Some(c) => match c.session_diff() {
+                    Ok(diff) => {
+                        let _ = ui.send(UiMsg::Diff(diff));
+                    }
+                    Err(e) => notice(&ui, Level::Error, format!("cannot diff: {e}")),
+                },
+                None => notice(
+                    &ui,
+                    Level::Error,
+                    "checkpoints are off, so there is nothing to diff against",
+                ),
+            },
+            Op::Undo => match session.as_mut() {
+                Some(s) => match s.undo(None).await {
+                    Ok(r) if r.files().is_empty() => notice(
+                        &ui,
+                        Level::Info,
+                        "nothing to undo: the files already match the last checkpoint",
+                    ),
+                    Ok(_) => {}
+                    Err(e) => notice(&ui, Level::Error, format!("cannot undo: {e}")),
+                },
+                None => notice(&ui, Level::Error, "no session"),
+            },
             Op::Approval(policy) => {
                 if let Some(s) = session.as_mut() {
                     s.approvals_mut().set_policy(policy);
@@ -176,8 +207,9 @@ async fn build(
 }
 
 /// Replaces the session with one built from the current setup, carrying
-/// the conversation over; returns whether it worked (the old session
-/// stays otherwise).
+/// the conversation over and keeping its emitter (so the session file and
+/// `seq` go on); returns whether it worked (the old session stays
+/// otherwise).
 async fn segment(
     setup: &Setup,
     session_id: &str,
@@ -185,15 +217,29 @@ async fn segment(
     session: &mut Option<Session>,
     what: &str,
 ) -> bool {
-    match build(setup, session_id, ui).await {
-        Ok(mut new) => {
-            let carried = session
-                .as_ref()
-                .map(|s| s.messages().len().saturating_sub(1))
-                .unwrap_or(0);
-            if let Some(old) = session.as_ref() {
-                new.carry_over(old.messages());
+    let Some(old) = session.as_mut() else {
+        return match build(setup, session_id, ui).await {
+            Ok(s) => {
+                *session = Some(s);
+                true
             }
+            Err(m) => {
+                notice(ui, Level::Error, format!("cannot switch to {what}: {m}"));
+                false
+            }
+        };
+    };
+    // Built with a stand-in emitter first, so a failure leaves the old
+    // session whole.
+    let standin = Emitter::new(session_id.to_string(), Vec::new());
+    match setup.parts(standin, CancellationToken::new()).await {
+        Ok((mut parts, _, warning)) => {
+            parts.emitter = old.replace_emitter(Emitter::new(session_id.to_string(), Vec::new()));
+            let carried = old.messages().len().saturating_sub(1);
+            let mut new = Session::new(parts);
+            new.carry_over(old.messages());
+            new.start();
+            setup.equip(&mut new, warning);
             *session = Some(new);
             notice(
                 ui,
@@ -205,7 +251,7 @@ async fn segment(
             );
             true
         }
-        Err(m) => {
+        Err((_, m)) => {
             notice(ui, Level::Error, format!("cannot switch to {what}: {m}"));
             false
         }

@@ -89,6 +89,10 @@ impl App {
                 self.modal = Some(ApprovalModal::new(*request, reply));
             }
             UiMsg::Notice(level, text) => self.transcript.notice(level, text),
+            UiMsg::Diff(diff) if diff.is_empty() => self
+                .transcript
+                .notice(Level::Info, "no changes in this session yet"),
+            UiMsg::Diff(diff) => self.transcript.push(super::transcript::Entry::Diff(diff)),
             UiMsg::Failed(message) => self.transcript.notice(Level::Error, message),
             UiMsg::Idle => {
                 self.idle = true;
@@ -295,7 +299,7 @@ impl App {
             Some((n, a)) => (n, a.trim()),
             None => (line, ""),
         };
-        let needs_idle = !matches!(name, "/help" | "/quit" | "/exit" | "/diff");
+        let needs_idle = !matches!(name, "/help" | "/quit" | "/exit");
         if needs_idle && !self.idle {
             self.transcript.notice(
                 Level::Warning,
@@ -316,6 +320,8 @@ impl App {
                 self.transcript.clear();
                 Op::Clear
             }
+            ("/diff", _) => Op::Diff,
+            ("/undo", _) => Op::Undo,
             ("/model", m) if !m.is_empty() => Op::Model(m.to_string()),
             ("/profile", p) if !p.is_empty() => Op::Profile(p.to_string()),
             ("/approval", p) => match <Policy as clap::ValueEnum>::from_str(p, true) {

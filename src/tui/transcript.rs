@@ -17,6 +17,8 @@ pub enum Entry {
         streaming: bool,
     },
     Tool(ToolCard),
+    /// `/diff`'s output.
+    Diff(String),
     /// Something kiln says: warnings, refusals, outcomes, command output.
     Notice {
         text: String,
@@ -168,6 +170,14 @@ impl Transcript {
                 self.notice(Level::Warning, format!("{what}: {}", action.describe()))
             }
             EventKind::Warning { message } => self.notice(Level::Warning, message.clone()),
+            EventKind::FilesRestored { checkpoint, files } => {
+                let list: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                let short = checkpoint.get(..10).unwrap_or(checkpoint);
+                self.notice(
+                    Level::Info,
+                    format!("undo: restored checkpoint {short}: {}", list.join(", ")),
+                )
+            }
             EventKind::Nudged { reason, .. } => {
                 self.notice(Level::Info, format!("nudged the model: {reason}"))
             }

@@ -47,6 +47,16 @@ pub fn lines(entry: &Entry, layout: Layout) -> Vec<Line<'static>> {
             }
         }
         Entry::Tool(card) => out.extend(card_lines(card, width, layout.details)),
+        Entry::Diff(diff) => {
+            let bar = Prefix::same(Span::styled("│ ", Style::default().fg(Color::DarkGray)));
+            for line in diff.lines() {
+                out.extend(wrap(
+                    &[Span::styled(line.to_string(), diff_style(line))],
+                    width,
+                    &bar,
+                ));
+            }
+        }
         Entry::Notice { text, level } => {
             let style = match level {
                 Level::Info => Style::default().fg(Color::DarkGray),
