@@ -97,6 +97,7 @@ impl App {
             UiMsg::Idle => {
                 self.idle = true;
                 self.running = None;
+                self.status.set_running(false);
                 if !self.queued.is_empty() {
                     let text = self.queued.remove(0);
                     return self.submit(text).into_iter().collect();
@@ -290,6 +291,7 @@ impl App {
             .push(super::transcript::Entry::User(text.clone()));
         let cancel = CancellationToken::new();
         self.running = Some(cancel.clone());
+        self.status.set_running(true);
         self.idle = false;
         Some(Op::Task { text, cancel })
     }

@@ -45,9 +45,6 @@ impl Status {
                     .map(|s| wire_name(&s.approval))
                     .unwrap_or_default();
             }
-            EventKind::UserMessage { .. } => {
-                self.running_since = Some(Instant::now());
-            }
             EventKind::TurnCompleted {
                 usage,
                 duration_ms,
@@ -63,7 +60,6 @@ impl Status {
                 self.last_engine = engine.clone();
                 self.last_turn = Some(Duration::from_millis(*duration_ms));
             }
-            EventKind::SessionCompleted { .. } => self.running_since = None,
             _ => {}
         }
     }
@@ -72,26 +68,28 @@ impl Status {
         self.approval = policy.to_string();
     }
 
-    pub fn running(&self) -> bool {
-        self.running_since.is_some()
+    /// A task started (the clock runs) or ended.
+    pub fn set_running(&mut self, running: bool) {
+        self.running_since = running.then(Instant::now);
     }
 
+    /// The status line; what matters most comes first, since a narrow
+    /// terminal cuts the end off.
     pub fn line(&self) -> Line<'static> {
         let dim = Style::default().fg(Color::DarkGray);
-        let sep = || Span::styled(" · ", dim);
-        let mut spans = vec![
-            Span::styled(
-                format!("{} {}", self.provider, self.model),
-                Style::default().fg(Color::Cyan),
-            ),
-            sep(),
-            Span::raw(format!("profile {}", self.profile)),
-            sep(),
-            Span::raw(format!("approval {}", self.approval)),
-            sep(),
-        ];
+        let mut parts: Vec<Span<'static>> = Vec::new();
+        if let Some(since) = self.running_since {
+            parts.push(Span::styled(
+                format!("⋯ working {}s · Esc interrupts", since.elapsed().as_secs()),
+                Style::default().fg(Color::Yellow),
+            ));
+        }
+        parts.push(Span::styled(
+            format!("{} {}", self.provider, self.model),
+            Style::default().fg(Color::Cyan),
+        ));
         let used = tokens(self.context_used);
-        spans.push(Span::raw(match self.context_window {
+        parts.push(Span::raw(match self.context_window {
             Some(w) if w > 0 => format!(
                 "ctx {used}/{} ({}%)",
                 tokens(w),
@@ -104,37 +102,37 @@ impl Status {
                 0 => 0,
                 n => m.reused_tokens * 100 / n,
             };
-            spans.push(sep());
-            spans.push(Span::raw(format!(
+            parts.push(Span::raw(format!(
                 "reuse {reuse}% · pp {:.0} tok/s · tg {:.0} tok/s",
                 m.prefill_tok_s, m.generation_tok_s
             )));
         } else if self.totals.total() > 0 {
-            spans.push(sep());
             let cached = self
                 .totals
                 .cached_tokens
                 .map(|c| format!(" ({} cached)", tokens(c)))
                 .unwrap_or_default();
-            spans.push(Span::raw(format!(
+            parts.push(Span::raw(format!(
                 "{} in{cached} / {} out",
                 tokens(self.totals.prompt_tokens),
                 tokens(self.totals.completion_tokens)
             )));
         }
-        match (self.running_since, self.last_turn) {
-            (Some(since), _) => {
-                spans.push(sep());
-                spans.push(Span::styled(
-                    format!("working {}s · Esc interrupts", since.elapsed().as_secs()),
-                    Style::default().fg(Color::Yellow),
-                ));
+        if let (None, Some(t)) = (self.running_since, self.last_turn) {
+            parts.push(Span::raw(format!("turn {:.1}s", t.as_secs_f64())));
+        }
+        if !self.profile.is_empty() {
+            parts.push(Span::raw(format!("profile {}", self.profile)));
+        }
+        if !self.approval.is_empty() {
+            parts.push(Span::raw(format!("approval {}", self.approval)));
+        }
+        let mut spans = Vec::with_capacity(parts.len() * 2);
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", dim));
             }
-            (None, Some(t)) => {
-                spans.push(sep());
-                spans.push(Span::raw(format!("turn {:.1}s", t.as_secs_f64())));
-            }
-            (None, None) => {}
+            spans.push(part);
         }
         Line::from(spans)
     }

@@ -6,6 +6,9 @@ pub mod markdown;
 pub mod scroll;
 pub mod wrap;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout as Split, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
