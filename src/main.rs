@@ -10,7 +10,13 @@ fn main() -> ExitCode {
     if let Some(kiln::cli::Command::SandboxExec(args)) = cli.command {
         return ExitCode::from(kiln::cli::sandbox_exec::run(args));
     }
-    if let Err(e) = init_logging(cli.log_file.as_deref()) {
+    // The full-screen UI owns the terminal: its logs go to a file.
+    let log_file = match (&cli.log_file, &cli.command) {
+        (Some(f), _) => Some(f.clone()),
+        (None, None) => kiln::config::state_dir().map(|d| d.join("kiln.log")),
+        (None, Some(_)) => None,
+    };
+    if let Err(e) = init_logging(log_file.as_deref()) {
         eprintln!("kiln: error: {e:#}");
         return ExitCode::from(kiln::cli::exit::USAGE);
     }
@@ -31,6 +37,10 @@ fn init_logging(file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match file {
         Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            }
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

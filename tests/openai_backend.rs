@@ -34,6 +34,8 @@ fn config(base_url: String) -> EndpointConfig {
         max_retries: 2,
         tool_calls_in_text: TextToolCalls::Auto,
         text_tool_format: None,
+        context_window: None,
+        prices: None,
     }
 }
 

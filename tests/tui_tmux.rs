@@ -21,7 +21,17 @@ impl Tmux {
     fn start(command: &str) -> Self {
         let name = format!("kiln-test-{}", std::process::id());
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "32", command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "100",
+                "-y",
+                "32",
+                command,
+            ])
             .status()
             .unwrap()
             .success();
@@ -84,7 +94,8 @@ fn have_tmux() -> bool {
 fn slow_answer() -> Reply {
     let mut chunks = vec![Chunk::from(chunk::role())];
     for i in 0..200 {
-        chunks.push(Chunk::from(chunk::text(&format!("word{i} "))).after(Duration::from_millis(150)));
+        chunks
+            .push(Chunk::from(chunk::text(&format!("word{i} "))).after(Duration::from_millis(150)));
     }
     chunks.push(Chunk::from(chunk::text("THE-END")));
     chunks.push(Chunk::from(chunk::finish("stop")));
@@ -97,7 +108,8 @@ fn type_a_task_see_the_diff_and_interrupt_a_stream() {
         eprintln!("skipped: tmux is not installed");
         return;
     }
-    let edit = serde_json::json!({ "path": "calc.py", "old_string": "a - b", "new_string": "a + b" });
+    let edit =
+        serde_json::json!({ "path": "calc.py", "old_string": "a - b", "new_string": "a + b" });
     let server = MockServer::start_blocking([
         Reply::tool_call("call_1", "edit_file", &edit.to_string()),
         Reply::text("Fixed `add`: it **adds** now."),
@@ -106,7 +118,11 @@ fn type_a_task_see_the_diff_and_interrupt_a_stream() {
     ]);
     let home = tempfile::tempdir().unwrap();
     let repo = tempfile::tempdir().unwrap();
-    std::fs::write(repo.path().join("calc.py"), "def add(a, b):\n    return a - b\n").unwrap();
+    std::fs::write(
+        repo.path().join("calc.py"),
+        "def add(a, b):\n    return a - b\n",
+    )
+    .unwrap();
     std::fs::create_dir(repo.path().join(".kiln")).unwrap();
     std::fs::write(
         repo.path().join(".kiln/config.toml"),
@@ -153,16 +169,50 @@ fn type_a_task_see_the_diff_and_interrupt_a_stream() {
     let messages = body["messages"].as_array().unwrap();
     let n = messages.len();
     assert_eq!(messages[n - 2]["role"], "assistant");
-    assert!(messages[n - 2]["content"].as_str().unwrap().starts_with("word0 word1"));
+    assert!(
+        messages[n - 2]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("word0 word1")
+    );
     let last = messages[n - 1]["content"].as_str().unwrap();
-    assert!(last.contains("interrupted") && last.ends_with("go on"), "{last}");
+    assert!(
+        last.contains("interrupted") && last.ends_with("go on"),
+        "{last}"
+    );
+
+    // A resize re-wraps everything to the new width.
+    let ok = Command::new("tmux")
+        .args(["resize-window", "-t", &tmux.name, "-x", "60", "-y", "20"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "tmux resize-window failed");
+    let start = Instant::now();
+    let narrow = loop {
+        let pane = tmux.pane();
+        let widest = pane.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        if widest <= 60 && pane.contains("Understood.") && pane.contains("─".repeat(60).as_str())
+        {
+            break pane;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no redraw at 60 columns:\n{pane}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(narrow.contains("› go on"), "{narrow}");
 
     // Ctrl+C twice quits and gives the terminal back.
     tmux.keys(&["C-c"]);
     tmux.keys(&["C-c"]);
     let start = Instant::now();
     while tmux.pane().contains("mock mock-model") {
-        assert!(start.elapsed() < Duration::from_secs(10), "kiln did not quit");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "kiln did not quit"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     println!("{pane}");

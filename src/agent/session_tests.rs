@@ -29,6 +29,7 @@ impl Backend for Stuck {
             base_url: None,
             parameters: None,
             context_window: None,
+            prices: None,
         }
     }
 

@@ -11,7 +11,7 @@ pub mod scripted;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec, Usage};
@@ -105,8 +105,59 @@ pub struct Completion {
     pub engine: Option<EngineMetrics>,
 }
 
+/// What an endpoint charges, in US dollars per million tokens (from the
+/// provider's config), so the UI can show a session's cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    pub input: f64,
+    pub output: f64,
+    /// Prompt tokens served from the server's cache; default: `input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
+}
+
+impl Prices {
+    /// The cost of `usage` in dollars.
+    pub fn cost(&self, usage: &crate::chat::Usage) -> f64 {
+        let cached = usage.cached_tokens.unwrap_or(0).min(usage.prompt_tokens);
+        let fresh = usage.prompt_tokens - cached;
+        let per = |n: u64, price: f64| n as f64 * price / 1_000_000.0;
+        per(fresh, self.input)
+            + per(cached, self.cached_input.unwrap_or(self.input))
+            + per(usage.completion_tokens, self.output)
+    }
+}
+
+#[cfg(test)]
+mod price_tests {
+    use super::Prices;
+    use crate::chat::Usage;
+
+    #[test]
+    fn cost_counts_cached_prompt_tokens_at_their_price() {
+        let p = Prices {
+            input: 3.0,
+            output: 15.0,
+            cached_input: Some(0.3),
+        };
+        let u = Usage {
+            prompt_tokens: 1_000_000,
+            completion_tokens: 100_000,
+            cached_tokens: Some(500_000),
+        };
+        // 0.5M × 3 + 0.5M × 0.3 + 0.1M × 15
+        assert!((p.cost(&u) - (1.5 + 0.15 + 1.5)).abs() < 1e-9);
+        let plain = Prices {
+            cached_input: None,
+            ..p
+        };
+        assert!((plain.cost(&u) - (3.0 + 1.5)).abs() < 1e-9);
+    }
+}
+
 /// Who answers: shown in events and the UI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BackendInfo {
     pub provider: String,
     pub model: String,
@@ -118,6 +169,9 @@ pub struct BackendInfo {
     /// The context window in tokens, where the backend knows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context_window: Option<u64>,
+    /// What the endpoint charges, where config says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<Prices>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -119,6 +119,7 @@ impl Backend for ScriptedBackend {
             base_url: None,
             parameters: None,
             context_window: None,
+            prices: None,
         }
     }
 

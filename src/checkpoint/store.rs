@@ -84,13 +84,7 @@ fn key(root: &Path) -> String {
 
 /// `$XDG_STATE_HOME/kiln`, else `~/.local/state/kiln`.
 pub fn state_dir() -> Result<PathBuf, CheckpointError> {
-    let nonempty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(dir) = nonempty("XDG_STATE_HOME") {
-        return Ok(PathBuf::from(dir).join("kiln"));
-    }
-    nonempty("HOME")
-        .map(|home| PathBuf::from(home).join(".local/state/kiln"))
-        .ok_or(CheckpointError::NoStateDir)
+    crate::config::state_dir().ok_or(CheckpointError::NoStateDir)
 }
 
 fn own_store_path(root: &Path, state: &Path) -> PathBuf {

@@ -166,6 +166,11 @@ pub struct ProviderConfig {
     /// Their markup (`hermes`, `qwen3_coder_xml`, `llama3_json`, `mistral`,
     /// `harmony`, `generic_json`); default: Hermes tags and bare JSON.
     pub text_tool_format: Option<crate::toolcall::Format>,
+    /// The model's context window in tokens (shown in the UI).
+    pub context_window: Option<u64>,
+    /// US dollars per million tokens, e.g. `{ input = 0.2, output = 0.8 }`
+    /// (the UI shows the session's cost).
+    pub prices: Option<crate::backend::Prices>,
 }
 
 /// Values given on the command line; `None` leaves lower layers alone.
@@ -247,6 +252,21 @@ pub fn user_config_path() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
     Some(base.join("kiln").join("config.toml"))
+}
+
+/// kiln's state directory (sessions, checkpoints, the TUI's log):
+/// `$XDG_STATE_HOME/kiln`, else `~/.local/state/kiln`. A relative
+/// `XDG_STATE_HOME` is ignored, as the XDG spec asks.
+pub fn state_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("state"))
+        })
+        .map(|state| state.join("kiln"))
 }
 
 /// The repository root containing `cwd` (or `cwd` itself outside a repo).

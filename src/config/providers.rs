@@ -180,6 +180,8 @@ fn endpoint(config: &Config, name: &str) -> Result<EndpointConfig, ConfigError> 
         max_retries: p.max_retries.unwrap_or(4),
         tool_calls_in_text: p.tool_calls_in_text.unwrap_or_default(),
         text_tool_format: p.text_tool_format,
+        context_window: p.context_window,
+        prices: p.prices,
     })
 }
 

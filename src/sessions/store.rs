@@ -6,19 +6,11 @@ use super::SessionsError;
 
 const EXT: &str = "jsonl";
 
-/// `$XDG_STATE_HOME/kiln/sessions`, else `~/.local/state/kiln/sessions`.
-/// A relative `XDG_STATE_HOME` is ignored, as the XDG spec asks.
+/// `sessions/` in kiln's state directory ([`crate::config::state_dir`]).
 pub fn sessions_dir() -> Result<PathBuf, SessionsError> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| PathBuf::from(h).join(".local").join("state"))
-        })
-        .ok_or(SessionsError::NoStateDir)?;
-    Ok(state.join("kiln").join("sessions"))
+    crate::config::state_dir()
+        .map(|d| d.join("sessions"))
+        .ok_or(SessionsError::NoStateDir)
 }
 
 /// The file of session `id` in `dir`.

@@ -100,7 +100,7 @@ pub async fn run(
             Op::Task { text, cancel } => match session.as_mut() {
                 Some(s) => {
                     s.set_cancel(cancel);
-                    let task = attach_files(s, &text);
+                    let task = attach_files(s.tool_context(), &text);
                     s.run_task(&task).await;
                 }
                 None => notice(
@@ -260,8 +260,7 @@ async fn segment(
 
 /// Appends the files named with `@path` to the task and marks them as
 /// read (so edits to them pass the read-before-edit and stale checks).
-fn attach_files(session: &Session, text: &str) -> String {
-    let ctx = session.tool_context();
+pub fn attach_files(ctx: &crate::tools::ToolContext, text: &str) -> String {
     let mut attached = String::new();
     for word in text.split_whitespace() {
         let Some(path) = word.strip_prefix('@') else {
@@ -271,6 +270,12 @@ fn attach_files(session: &Session, text: &str) -> String {
         let Ok(abs) = ctx.workspace.resolve(path) else {
             continue;
         };
+        // Big files are left for the model to read in pieces.
+        let small = std::fs::metadata(&abs)
+            .is_ok_and(|m| m.is_file() && m.len() <= ctx.limits.max_read_bytes.min(256 * 1024));
+        if !small {
+            continue;
+        }
         let Ok(content) = std::fs::read_to_string(&abs) else {
             continue;
         };
@@ -287,4 +292,40 @@ fn attach_files(session: &Session, text: &str) -> String {
 /// sessions that ask through the same UI).
 pub fn approver(ui: &mpsc::UnboundedSender<UiMsg>) -> Arc<dyn Approver> {
     Arc::new(UiApprover(ui.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::{ToolContext, ToolLimits, Workspace};
+
+    #[test]
+    fn at_paths_attach_files_and_mark_them_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("calc.py"),
+            "def add(a, b):\n    return a - b\n",
+        )
+        .unwrap();
+        let ctx = ToolContext {
+            workspace: Workspace::new(dir.path()).unwrap(),
+            limits: ToolLimits::default(),
+            cancel: CancellationToken::new(),
+            reads: crate::tools::ReadLog::requiring_reads(),
+        };
+        let task = attach_files(&ctx, "fix @calc.py, and ignore @missing.py and mail@host");
+        assert!(task.starts_with("fix @calc.py, and ignore"), "{task}");
+        assert!(
+            task.contains("<file path=\"calc.py\">\ndef add(a, b):\n    return a - b\n</file>"),
+            "{task}"
+        );
+        assert_eq!(task.matches("<file ").count(), 1, "{task}");
+        let abs = dir.path().canonicalize().unwrap().join("calc.py");
+        let rel = std::path::Path::new("calc.py");
+        assert!(
+            ctx.reads.check_fresh(&abs, rel).is_ok(),
+            "attached files count as read"
+        );
+        assert_eq!(attach_files(&ctx, "no files here"), "no files here");
+    }
 }

@@ -18,6 +18,7 @@ pub struct Status {
     profile: String,
     approval: String,
     context_window: Option<u64>,
+    prices: Option<crate::backend::Prices>,
     /// Tokens in the conversation after the last turn.
     context_used: u64,
     totals: Usage,
@@ -39,6 +40,7 @@ impl Status {
                 self.provider = backend.provider.clone();
                 self.model = backend.model.clone();
                 self.context_window = backend.context_window;
+                self.prices = backend.prices;
                 self.profile = profile.as_ref().map(|p| p.name.clone()).unwrap_or_default();
                 self.approval = safety
                     .as_ref()
@@ -112,8 +114,12 @@ impl Status {
                 .cached_tokens
                 .map(|c| format!(" ({} cached)", tokens(c)))
                 .unwrap_or_default();
+            let cost = self
+                .prices
+                .map(|p| format!(" · ${:.4}", p.cost(&self.totals)))
+                .unwrap_or_default();
             parts.push(Span::raw(format!(
-                "{} in{cached} / {} out",
+                "{} in{cached} / {} out{cost}",
                 tokens(self.totals.prompt_tokens),
                 tokens(self.totals.completion_tokens)
             )));

@@ -74,6 +74,11 @@ impl Transcript {
         self.entries.is_empty()
     }
 
+    /// Removes the last entry (benchmarks replace a streaming answer).
+    pub fn pop_last(&mut self) -> Option<Entry> {
+        self.entries.pop().map(|(e, _)| e)
+    }
+
     pub fn clear(&mut self) {
         self.entries.clear();
     }

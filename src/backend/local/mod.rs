@@ -178,6 +178,7 @@ impl Backend for LocalBackend {
             base_url: None,
             parameters: Some(info.n_params),
             context_window: Some(u64::from(info.n_ctx)),
+            prices: None,
         }
     }
 

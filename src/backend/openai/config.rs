@@ -33,6 +33,10 @@ pub struct EndpointConfig {
     /// The markup of such calls; `None`: Hermes `<tool_call>` tags plus the
     /// generic JSON forms (a bare call object, a ```` ```json ```` block).
     pub text_tool_format: Option<Format>,
+    /// The model's context window, where config gives it.
+    pub context_window: Option<u64>,
+    /// What the endpoint charges, where config gives it.
+    pub prices: Option<crate::backend::Prices>,
 }
 
 impl std::fmt::Debug for EndpointConfig {
@@ -50,6 +54,8 @@ impl std::fmt::Debug for EndpointConfig {
             .field("max_retries", &self.max_retries)
             .field("tool_calls_in_text", &self.tool_calls_in_text)
             .field("text_tool_format", &self.text_tool_format)
+            .field("context_window", &self.context_window)
+            .field("prices", &self.prices)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +128,8 @@ mod debug_tests {
             max_retries: 0,
             tool_calls_in_text: Default::default(),
             text_tool_format: None,
+            context_window: None,
+            prices: None,
         };
         let text = format!("{cfg:?}");
         assert!(

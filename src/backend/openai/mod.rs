@@ -101,7 +101,8 @@ impl Backend for OpenAiBackend {
             model: self.cfg.model.clone(),
             base_url: Some(self.cfg.base_url.clone()),
             parameters: None,
-            context_window: None,
+            context_window: self.cfg.context_window,
+            prices: self.cfg.prices,
         }
     }
 

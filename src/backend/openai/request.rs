@@ -185,6 +185,8 @@ mod tests {
             max_retries: 0,
             tool_calls_in_text: Default::default(),
             text_tool_format: None,
+            context_window: None,
+            prices: None,
         }
     }
 

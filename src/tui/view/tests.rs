@@ -27,6 +27,7 @@ fn app() -> App {
             base_url: None,
             parameters: Some(1_540_000_000),
             context_window: Some(32_768),
+            prices: None,
         },
         tools: vec![],
         limits: LimitsInfo::default(),
@@ -111,8 +112,19 @@ fn worked(app: &mut App) {
         turn: 1,
         text: "Let me read **calc.py** first.".into(),
     }));
-    started(app, "c1", "read_file", serde_json::json!({ "path": "calc.py" }));
-    completed(app, "c1", true, "1\tdef add(a, b):\n2\t    return a - b\n", None);
+    started(
+        app,
+        "c1",
+        "read_file",
+        serde_json::json!({ "path": "calc.py" }),
+    );
+    completed(
+        app,
+        "c1",
+        true,
+        "1\tdef add(a, b):\n2\t    return a - b\n",
+        None,
+    );
     started(
         app,
         "c2",
@@ -120,7 +132,12 @@ fn worked(app: &mut App) {
         serde_json::json!({ "path": "calc.py", "old_string": "a - b", "new_string": "a + b" }),
     );
     completed(app, "c2", true, "edited calc.py", Some(DIFF));
-    started(app, "c3", "shell", serde_json::json!({ "command": "python3 -m unittest" }));
+    started(
+        app,
+        "c3",
+        "shell",
+        serde_json::json!({ "command": "python3 -m unittest" }),
+    );
     completed(
         app,
         "c3",
@@ -141,7 +158,12 @@ fn empty_session() {
 fn streaming_answer() {
     let mut app = app();
     user(&mut app, "explain calc.py");
-    for piece in ["## What it does\n", "- `add` returns ", "a - b, which is **wrong**\n", "```python\ndef add(a, b):\n"] {
+    for piece in [
+        "## What it does\n",
+        "- `add` returns ",
+        "a - b, which is **wrong**\n",
+        "```python\ndef add(a, b):\n",
+    ] {
         app.on_agent(ev(EventKind::AssistantDelta {
             turn: 1,
             text: piece.into(),
@@ -195,7 +217,10 @@ fn approval_modal() {
     let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('a'));
     app.on_terminal(crossterm::event::Event::Key(key));
     assert!(app.modal.is_none());
-    assert_eq!(answer.try_recv().unwrap(), crate::approval::Answer::AllowSession);
+    assert_eq!(
+        answer.try_recv().unwrap(),
+        crate::approval::Answer::AllowSession
+    );
 }
 
 #[test]
