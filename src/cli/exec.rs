@@ -36,13 +36,24 @@ pub struct ExecArgs {
 }
 
 pub async fn run(args: ExecArgs) -> u8 {
-    match prepare(&args).await {
+    run_prepared(prepare(&args).await, args.json).await
+}
+
+/// A session ready to run one task.
+pub(crate) struct Prepared {
+    pub session: Session,
+    pub task: String,
+}
+
+/// Runs the prepared task (or reports why there is none) the way every
+/// headless entry point does: the final answer on stdout unless `json`,
+/// the outcome as the exit code.
+pub(crate) async fn run_prepared(prepared: Result<Prepared, Failure>, json: bool) -> u8 {
+    match prepared {
         Ok(mut prepared) => {
             let end = prepared.session.run_task(&prepared.task).await;
-            if !args.json {
-                if let Some(answer) = &end.final_answer {
-                    println!("{answer}");
-                }
+            if let (false, Some(answer)) = (json, &end.final_answer) {
+                println!("{answer}");
             }
             outcome_code(end.outcome)
         }
@@ -51,11 +62,6 @@ pub async fn run(args: ExecArgs) -> u8 {
             code
         }
     }
-}
-
-struct Prepared {
-    session: Session,
-    task: String,
 }
 
 async fn prepare(args: &ExecArgs) -> Result<Prepared, Failure> {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::exec::{outcome_code, read_task};
+use super::exec::{Prepared, read_task, run_prepared};
 use super::setup::{Failure, Setup, usage, watch_ctrl_c};
 use super::{BackendArgs, LimitArgs, SafetyArgs, recording};
 use crate::agent::prefix::sha256_hex;
@@ -50,26 +50,7 @@ pub struct ResumeArgs {
 }
 
 pub async fn run(args: ResumeArgs) -> u8 {
-    match prepare(&args).await {
-        Ok(mut prepared) => {
-            let end = prepared.session.run_task(&prepared.prompt).await;
-            if !args.json {
-                if let Some(answer) = &end.final_answer {
-                    println!("{answer}");
-                }
-            }
-            outcome_code(end.outcome)
-        }
-        Err((code, message)) => {
-            eprintln!("kiln: error: {message}");
-            code
-        }
-    }
-}
-
-struct Prepared {
-    session: Session,
-    prompt: String,
+    run_prepared(prepare(&args).await, args.json).await
 }
 
 fn failure(e: SessionsError) -> Failure {
@@ -145,7 +126,10 @@ async fn prepare(args: &ResumeArgs) -> Result<Prepared, Failure> {
     }
     let choice = recording::resume_choice(&setup.cfg, &chosen.name);
     recording::announce(emitter, Ok(path), choice);
-    Ok(Prepared { session, prompt })
+    Ok(Prepared {
+        session,
+        task: prompt,
+    })
 }
 
 /// The session file to resume and the prompt given, if any.

@@ -29,13 +29,7 @@ pub fn lines(entry: &Entry, layout: Layout) -> Vec<Line<'static>> {
                 first: Span::styled("› ", style),
                 rest: Span::raw("  "),
             };
-            for line in text.lines() {
-                out.extend(wrap(
-                    &[Span::styled(line.to_string(), style)],
-                    width,
-                    &prefix,
-                ));
-            }
+            out.extend(styled_lines(text.lines(), width, &prefix, |_| style));
         }
         Entry::Assistant { text, streaming } => {
             out.extend(markdown::render(text, width));
@@ -49,13 +43,7 @@ pub fn lines(entry: &Entry, layout: Layout) -> Vec<Line<'static>> {
         Entry::Tool(card) => out.extend(card_lines(card, width, layout.details)),
         Entry::Diff(diff) => {
             let bar = Prefix::same(Span::styled("│ ", Style::default().fg(Color::DarkGray)));
-            for line in diff.lines() {
-                out.extend(wrap(
-                    &[Span::styled(line.to_string(), diff_style(line))],
-                    width,
-                    &bar,
-                ));
-            }
+            out.extend(styled_lines(diff.lines(), width, &bar, diff_style));
         }
         Entry::Notice { text, level } => {
             let style = match level {
@@ -67,16 +55,29 @@ pub fn lines(entry: &Entry, layout: Layout) -> Vec<Line<'static>> {
                 first: Span::styled("! ", style),
                 rest: Span::raw("  "),
             };
-            for line in text.lines() {
-                out.extend(wrap(
-                    &[Span::styled(line.to_string(), style)],
-                    width,
-                    &prefix,
-                ));
-            }
+            out.extend(styled_lines(text.lines(), width, &prefix, |_| style));
         }
     }
     out
+}
+
+/// Each of `lines` wrapped under `prefix`, styled by `style`.
+fn styled_lines<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    width: usize,
+    prefix: &Prefix,
+    style: impl Fn(&str) -> Style,
+) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .flat_map(|line| {
+            wrap(
+                &[Span::styled(line.to_string(), style(line))],
+                width,
+                prefix,
+            )
+        })
+        .collect()
 }
 
 fn card_lines(card: &ToolCard, width: usize, details: bool) -> Vec<Line<'static>> {
@@ -119,28 +120,23 @@ fn card_lines(card: &ToolCard, width: usize, details: bool) -> Vec<Line<'static>
         } else {
             all.len().min(COLLAPSED_LINES)
         };
-        for line in &all[..shown] {
-            out.extend(wrap(
-                &[Span::styled(line.to_string(), diff_style(line))],
-                width,
-                &bar,
-            ));
-        }
+        out.extend(styled_lines(
+            all[..shown].iter().copied(),
+            width,
+            &bar,
+            diff_style,
+        ));
         more(&mut out, all.len() - shown);
     }
     if details && !card.output.is_empty() {
-        for line in card.output.lines() {
-            out.extend(wrap(&[Span::styled(line.to_string(), dim)], width, &bar));
-        }
+        out.extend(styled_lines(card.output.lines(), width, &bar, |_| dim));
     } else if !details && card.diff.is_none() {
         let count = card.output.lines().count();
         match &card.status {
             ToolStatus::Failed(_) => {
                 let style = Style::default().fg(Color::Red);
                 let first: Vec<&str> = card.output.lines().take(3).collect();
-                for line in &first {
-                    out.extend(wrap(&[Span::styled(line.to_string(), style)], width, &bar));
-                }
+                out.extend(styled_lines(first.iter().copied(), width, &bar, |_| style));
                 more(&mut out, count.saturating_sub(first.len()));
             }
             ToolStatus::Ok if count > 0 => out.push(Line::from(Span::styled(
