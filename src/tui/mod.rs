@@ -61,6 +61,12 @@ pub async fn run(args: TuiArgs) -> u8 {
             return code;
         }
     };
+    // A model that must be downloaded first is fetched here, on the normal
+    // screen where its progress bar belongs.
+    if let Err(message) = fetch_local_model(&setup).await {
+        eprintln!("kiln: error: {message}");
+        return exit::BACKEND;
+    }
     let completer = complete::Completer::new(setup.workspace.root());
     let welcome = format!(
         "kiln in {}\n\nLoading the model… Type a task and press Enter. /help lists commands; \
@@ -86,6 +92,23 @@ pub async fn run(args: TuiArgs) -> u8 {
             eprintln!("kiln: error: the terminal failed: {e}");
             1
         }
+    }
+}
+
+async fn fetch_local_model(setup: &Setup) -> Result<(), String> {
+    use crate::config::providers::{BackendChoice, choose};
+    use crate::models::{self, Progress, Resolved};
+    let Ok(BackendChoice::Local { model }) = choose(&setup.cfg) else {
+        return Ok(());
+    };
+    let spec = model.as_deref().unwrap_or(models::DEFAULT_MODEL);
+    match models::resolve(spec) {
+        Ok(Resolved::Known(known)) => models::ensure(known, Progress::Bar)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        // Paths and bad names are reported when the session is built.
+        _ => Ok(()),
     }
 }
 
