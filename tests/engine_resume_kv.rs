@@ -164,3 +164,35 @@ fn no_snapshot_without_an_end_of_generation_or_without_warm_starts() {
     assert_eq!(weights::block_on(e.save_snapshot()), None);
     assert!(snapshot_files(dir.path()).is_empty());
 }
+
+/// Measures what saving a snapshot costs on the 0.5B model for a ~1.5k-token
+/// conversation (run with `--ignored --nocapture`).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_the_snapshot_save_on_the_half_b_model() {
+    let _g = weights::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = weights::model("qwen2.5-coder-0.5b") else {
+        return;
+    };
+    let mut cfg = EngineConfig::new(path);
+    cfg.n_ctx = Some(4096);
+    cfg.warm_cache = Some(dir.path().to_path_buf());
+    let e = Engine::load(cfg).unwrap();
+    let code: String = (0..60)
+        .map(|i| format!("def f{i}(x):\n    return x * {i} + {}\n\n", i % 7))
+        .collect();
+    let question = format!(
+        "Here is a module:\n```python\n{code}```\nWhich function returns 10 for x = 1? One line."
+    );
+    let out = run(
+        &e,
+        request(&conversation(&[("user", question.as_str())]), 200, true),
+    );
+    assert_eq!(out.finish, Finish::Eog);
+    let saved = weights::block_on(e.save_snapshot()).unwrap();
+    eprintln!(
+        "0.5B: snapshot of {} tokens, {} bytes, saved in {} ms (the turn's prefill took {} ms)",
+        saved.tokens, saved.bytes, saved.save_ms, out.metrics.prefill_ms
+    );
+}
