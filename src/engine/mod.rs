@@ -10,6 +10,7 @@
 
 #[cfg(feature = "llama")]
 mod sampler;
+pub mod snapshot;
 pub mod tokens;
 pub mod warm;
 #[cfg(feature = "llama")]
@@ -214,6 +215,14 @@ pub enum EngineError {
     NotBuilt,
 }
 
+/// A conversation snapshot written after a final answer (see [`snapshot`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SnapshotSaved {
+    pub tokens: usize,
+    pub bytes: u64,
+    pub save_ms: u64,
+}
+
 /// Streamed text while generating.
 pub type PieceSender = tokio::sync::mpsc::UnboundedSender<String>;
 
@@ -245,6 +254,10 @@ impl Engine {
 
     pub async fn tokenize(&self, _: String) -> Result<Vec<i32>, EngineError> {
         Err(EngineError::NotBuilt)
+    }
+
+    pub async fn save_snapshot(&self) -> Option<SnapshotSaved> {
+        None
     }
 }
 

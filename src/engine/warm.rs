@@ -17,6 +17,7 @@ const MAX_FILES: usize = 8;
 #[derive(Clone, Debug)]
 pub struct WarmCache {
     dir: PathBuf,
+    max_files: usize,
 }
 
 /// What warm start did for one request, for events.
@@ -42,7 +43,16 @@ pub enum Lookup {
 
 impl WarmCache {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self::with_limit(dir, MAX_FILES)
+    }
+
+    /// A cache keeping at most `max_files` states.
+    pub fn with_limit(dir: PathBuf, max_files: usize) -> Self {
+        Self { dir, max_files }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The default directory: `~/.cache/kiln/kv` (honours `KILN_CACHE_DIR`
@@ -72,6 +82,11 @@ impl WarmCache {
         self.dir.join(format!("{key}.sha256"))
     }
 
+    /// Where a state's token sidecar lives (conversation snapshots).
+    pub fn tokens_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.tokens"))
+    }
+
     /// The state file for `key` when it exists and passes its checksum.
     /// A file that fails is removed, and [`Lookup::Corrupt`] says so.
     pub fn lookup(&self, key: &str) -> Lookup {
@@ -93,6 +108,7 @@ impl WarmCache {
     pub fn remove(&self, key: &str) {
         let _ = std::fs::remove_file(self.state_path(key));
         let _ = std::fs::remove_file(self.marker_path(key));
+        let _ = std::fs::remove_file(self.tokens_path(key));
     }
 
     /// A temporary path to save a new state to, before [`Self::commit`].
@@ -129,7 +145,7 @@ impl WarmCache {
             })
             .collect();
         states.sort();
-        let excess = states.len().saturating_sub(MAX_FILES);
+        let excess = states.len().saturating_sub(self.max_files);
         for (_, key) in states.into_iter().take(excess) {
             self.remove(&key);
         }

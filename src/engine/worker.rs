@@ -16,12 +16,15 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+mod resume_kv;
+
 use super::sampler::TokenSampler;
+use super::snapshot::Snapshots;
 use super::tokens::{Utf8Stream, reusable};
 use super::warm::{Lookup, WarmCache, WarmStart};
 use super::{
     EngineConfig, EngineError, EngineMetrics, Finish, GenerateOutput, GenerateRequest, ModelInfo,
-    PieceSender, PromptPiece, tok_per_s,
+    PieceSender, PromptPiece, SnapshotSaved, tok_per_s,
 };
 
 /// llama.cpp's backend may be initialised once per process.
@@ -46,6 +49,9 @@ enum Job {
     Tokenize {
         text: String,
         reply: oneshot::Sender<Result<Vec<i32>, EngineError>>,
+    },
+    SaveSnapshot {
+        reply: oneshot::Sender<Option<SnapshotSaved>>,
     },
 }
 
@@ -105,6 +111,17 @@ impl Engine {
             .map_err(|_| EngineError::Gone)?;
         rx.await.map_err(|_| EngineError::Gone)?
     }
+
+    /// Saves the whole conversation in the cache as a snapshot for a later
+    /// resume. Call after a final answer (no tool call pending); the engine
+    /// saves only when that request used warm starts and ended on an
+    /// end-of-generation token. Saving is best effort: `None` when nothing
+    /// was saved.
+    pub async fn save_snapshot(&self) -> Option<SnapshotSaved> {
+        let (reply, rx) = oneshot::channel();
+        self.jobs.send(Job::SaveSnapshot { reply }).ok()?;
+        rx.await.ok().flatten()
+    }
 }
 
 fn run(
@@ -152,6 +169,8 @@ fn run(
         info,
         n_batch: config.n_batch.max(1) as usize,
         warm: config.warm_cache.clone().map(WarmCache::new),
+        snapshots: config.warm_cache.as_deref().map(Snapshots::new),
+        snapshot_ready: false,
     };
     while let Ok(job) = jobs.recv() {
         match job {
@@ -166,6 +185,9 @@ fn run(
             }
             Job::Tokenize { text, reply } => {
                 let _ = reply.send(Ok(worker.tokenize(&text, false)));
+            }
+            Job::SaveSnapshot { reply } => {
+                let _ = reply.send(worker.save_snapshot());
             }
         }
     }
@@ -238,6 +260,11 @@ struct Worker<'m> {
     info: ModelInfo,
     n_batch: usize,
     warm: Option<WarmCache>,
+    /// Conversation snapshots, beside the prefix states.
+    snapshots: Option<Snapshots>,
+    /// The last request ended a turn normally with warm starts on, so the
+    /// cache may be saved as a conversation snapshot.
+    snapshot_ready: bool,
 }
 
 impl Worker<'_> {
@@ -283,6 +310,7 @@ impl Worker<'_> {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, EngineError> {
         let started = Instant::now();
+        self.snapshot_ready = false;
         let prompt = self.assemble(&request.prompt);
         let n_ctx = self.info.n_ctx as usize;
         if prompt.len() + 1 > n_ctx {
@@ -292,8 +320,23 @@ impl Worker<'_> {
             });
         }
         let mut warm = self.warm_prefix(request, &prompt);
-        let warm_start = match &warm {
-            Some(w) if self.cached.is_empty() && request.reuse => Some(self.warm_load(w)),
+        let snapshots_apply = warm.is_some() && request.reuse;
+        // A cold cache: first the saved conversation that shares the most
+        // with this prompt, then the stable prefix.
+        let cold = self.cached.is_empty() && request.reuse;
+        let snapshot = match &warm {
+            Some(w) if cold => self.snapshot_load(&prompt, w.tokens),
+            _ => resume_kv::SnapshotLoad::Missing,
+        };
+        let mut snapshot_note = None;
+        let warm_start = match (&warm, snapshot) {
+            (Some(_), resume_kv::SnapshotLoad::Hit) => Some(WarmStart::Hit),
+            (Some(w), other) if cold => {
+                if let resume_kv::SnapshotLoad::Failed(note) = other {
+                    snapshot_note = Some(note);
+                }
+                Some(self.warm_load(w))
+            }
             _ => None,
         };
         if let (Some(w), Some(cache)) = (warm.as_mut(), &self.warm) {
@@ -305,7 +348,7 @@ impl Worker<'_> {
             prompt_tokens: prompt.len() as u64,
             reused_tokens: keep as u64,
             prefilled_tokens: (prompt.len() - keep) as u64,
-            reuse_note,
+            reuse_note: reuse_note.or(snapshot_note),
             ..Default::default()
         };
         let prefill_start = Instant::now();
@@ -402,6 +445,10 @@ impl Worker<'_> {
             let _ = pieces.send(rest);
         }
         let gen_time = gen_start.elapsed();
+        self.snapshot_ready = snapshots_apply
+            && finish == Finish::Eog
+            && metrics.grammar_error.is_none()
+            && self.snapshots.is_some();
         metrics.generated_tokens = generated.len() as u64;
         metrics.generation_ms = gen_time.as_millis() as u64;
         metrics.generation_tok_s = tok_per_s(generated.len(), gen_time);

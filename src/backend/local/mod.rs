@@ -278,6 +278,11 @@ impl Backend for LocalBackend {
             prompt_len: output.prompt_tokens.len(),
             eog_text,
         });
+        // A final answer ends the task: keep the whole conversation's KV
+        // state on disk so `kiln resume` continues warm.
+        if output.finish == Finish::Eog && completion.tool_calls.is_empty() {
+            self.engine.save_snapshot().await;
+        }
         Ok(completion)
     }
 }
