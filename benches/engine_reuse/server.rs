@@ -100,6 +100,8 @@ impl Server {
             max_retries: 0,
             tool_calls_in_text: TextToolCalls::Off,
             text_tool_format: None,
+            context_window: None,
+            prices: None,
         })?;
         let server = Self {
             child,

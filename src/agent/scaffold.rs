@@ -104,12 +104,12 @@ impl Progress {
         if self.calls == 0 {
             return Some("you have not looked at the workspace yet".into());
         }
-        if let Some((cmd, code)) = &self.last_failed_check {
-            if self.unchecked.is_empty() {
-                return Some(format!(
-                    "the last command (`{cmd}`) failed with exit code {code}"
-                ));
-            }
+        if let Some((cmd, code)) = &self.last_failed_check
+            && self.unchecked.is_empty()
+        {
+            return Some(format!(
+                "the last command (`{cmd}`) failed with exit code {code}"
+            ));
         }
         if can_run && !self.unchecked.is_empty() {
             return Some(format!(

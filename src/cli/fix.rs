@@ -150,10 +150,10 @@ fn finish(
     let mut problems = Vec::new();
     summary.changed_files = git::changed_files(root).unwrap_or_default();
     let patch = git::patch(root).ok();
-    if let (Some(file), Some(p)) = (&args.patch, &patch) {
-        if let Err(e) = std::fs::write(file, p) {
-            problems.push(format!("cannot write {}: {e}", file.display()));
-        }
+    if let (Some(file), Some(p)) = (&args.patch, &patch)
+        && let Err(e) = std::fs::write(file, p)
+    {
+        problems.push(format!("cannot write {}: {e}", file.display()));
     }
     let fixed = summary.outcome == FixOutcome::Fixed;
     if (args.commit || args.branch.is_some()) && fixed && !summary.changed_files.is_empty() {
@@ -173,10 +173,10 @@ fn finish(
         });
     }
     let markdown = summary.markdown(patch.as_deref());
-    if let Some(file) = &args.summary {
-        if let Err(e) = std::fs::write(file, &markdown) {
-            eprintln!("kiln: error: cannot write {}: {e}", file.display());
-        }
+    if let Some(file) = &args.summary
+        && let Err(e) = std::fs::write(file, &markdown)
+    {
+        eprintln!("kiln: error: cannot write {}: {e}", file.display());
     }
     if !args.json {
         println!("{markdown}");

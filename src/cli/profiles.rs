@@ -182,22 +182,21 @@ impl Counter {
     /// The local model's tokenizer when the config selects a local GGUF
     /// that is on disk (nothing is downloaded for this).
     async fn for_config(cfg: &config::Config) -> Counter {
-        if let Ok(providers::BackendChoice::Local { model }) = providers::choose(cfg) {
-            if let Some(path) = local_gguf(model.as_deref()) {
-                let load = tokio::task::spawn_blocking(move || {
-                    let mut c = crate::engine::EngineConfig::new(path);
-                    c.n_ctx = Some(512);
-                    crate::engine::Engine::load(c)
-                })
-                .await;
-                if let Ok(Ok(engine)) = load {
-                    let settings = crate::backend::local::LocalSettings::default();
-                    if let Ok(b) = crate::backend::local::LocalBackend::new(
-                        std::sync::Arc::new(engine),
-                        settings,
-                    ) {
-                        return Counter::Model(Box::new(b));
-                    }
+        if let Ok(providers::BackendChoice::Local { model }) = providers::choose(cfg)
+            && let Some(path) = local_gguf(model.as_deref())
+        {
+            let load = tokio::task::spawn_blocking(move || {
+                let mut c = crate::engine::EngineConfig::new(path);
+                c.n_ctx = Some(512);
+                crate::engine::Engine::load(c)
+            })
+            .await;
+            if let Ok(Ok(engine)) = load {
+                let settings = crate::backend::local::LocalSettings::default();
+                if let Ok(b) =
+                    crate::backend::local::LocalBackend::new(std::sync::Arc::new(engine), settings)
+                {
+                    return Counter::Model(Box::new(b));
                 }
             }
         }

@@ -148,10 +148,10 @@ impl Reporter {
 impl Drop for Reporter {
     fn drop(&mut self) {
         // An error path: leave the bar where it stopped, then the error prints.
-        if let Some(bar) = &self.bar {
-            if !bar.is_finished() {
-                bar.abandon();
-            }
+        if let Some(bar) = &self.bar
+            && !bar.is_finished()
+        {
+            bar.abandon();
         }
     }
 }

@@ -181,35 +181,35 @@ impl ProfileFile {
                 format!("unknown tool `{t}`; tools: {}", TOOL_ORDER.join(", ")),
             ));
         }
-        if let Some(c) = self.compact_at {
-            if !(c > 0.0 && c <= 1.0) {
-                return Err(at_key(
-                    file,
-                    text,
-                    "compact_at",
-                    format!("`compact_at` must be a fraction of the context in (0, 1], not {c}"),
-                ));
-            }
+        if let Some(c) = self.compact_at
+            && !(c > 0.0 && c <= 1.0)
+        {
+            return Err(at_key(
+                file,
+                text,
+                "compact_at",
+                format!("`compact_at` must be a fraction of the context in (0, 1], not {c}"),
+            ));
         }
-        if let Some(t) = self.sampling.temperature {
-            if !(0.0..=2.0).contains(&t) {
-                return Err(at_key(
-                    file,
-                    text,
-                    "temperature",
-                    format!("`temperature` must be between 0 and 2, not {t}"),
-                ));
-            }
+        if let Some(t) = self.sampling.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(at_key(
+                file,
+                text,
+                "temperature",
+                format!("`temperature` must be between 0 and 2, not {t}"),
+            ));
         }
-        if let Some(max) = self.rules.as_ref().and_then(|r| r.max_params_b) {
-            if max <= 0.0 {
-                return Err(at_key(
-                    file,
-                    text,
-                    "max_params_b",
-                    "`max_params_b` must be positive".into(),
-                ));
-            }
+        if let Some(max) = self.rules.as_ref().and_then(|r| r.max_params_b)
+            && max <= 0.0
+        {
+            return Err(at_key(
+                file,
+                text,
+                "max_params_b",
+                "`max_params_b` must be positive".into(),
+            ));
         }
         for glob in self
             .rules

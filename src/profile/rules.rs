@@ -50,10 +50,8 @@ pub fn size_in_name(model: &str) -> Option<f64> {
         }
         let ends_in_b = bytes.get(j) == Some(&b'b')
             && bytes.get(j + 1).is_none_or(|c| !c.is_ascii_alphanumeric());
-        if ends_in_b {
-            if let Ok(n) = lower[i..j].parse::<f64>() {
-                return Some(n);
-            }
+        if ends_in_b && let Ok(n) = lower[i..j].parse::<f64>() {
+            return Some(n);
         }
         i = j.max(i + 1);
     }

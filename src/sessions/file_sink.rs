@@ -60,10 +60,10 @@ impl FileSink {
         if let (Some(torn), Some(file)) = (&log.torn, &sink.file) {
             file.set_len(torn.offset).map_err(io)?;
         }
-        if log.missing_newline {
-            if let Some(file) = &mut sink.file {
-                file.write_all(b"\n").map_err(io)?;
-            }
+        if log.missing_newline
+            && let Some(file) = &mut sink.file
+        {
+            file.write_all(b"\n").map_err(io)?;
         }
         Ok((sink, log))
     }

@@ -340,12 +340,11 @@ fn lossy_trimmed(bytes: &[u8], cut_start: bool) -> String {
             .count();
         bytes = &bytes[skip..];
     }
-    if !cut_start {
-        if let Err(e) = std::str::from_utf8(bytes) {
-            if e.error_len().is_none() {
-                bytes = &bytes[..e.valid_up_to()];
-            }
-        }
+    if !cut_start
+        && let Err(e) = std::str::from_utf8(bytes)
+        && e.error_len().is_none()
+    {
+        bytes = &bytes[..e.valid_up_to()];
     }
     String::from_utf8_lossy(bytes).into_owned()
 }

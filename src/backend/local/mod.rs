@@ -216,10 +216,10 @@ impl Backend for LocalBackend {
             _ => None,
         };
         let mut parser = StreamParser::with_tools(format, request.tools);
-        if let Some(PromptPiece::Text(t)) = plan.pieces.last() {
-            if prompt_opens_reasoning(t) {
-                parser.start_in_reasoning();
-            }
+        if let Some(PromptPiece::Text(t)) = plan.pieces.last()
+            && prompt_opens_reasoning(t)
+        {
+            parser.start_in_reasoning();
         }
         let gen_request = GenerateRequest {
             prompt: plan.pieces,

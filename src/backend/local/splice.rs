@@ -66,13 +66,13 @@ pub fn plan<E>(
     // The same request again (its answer was discarded): the same prompt
     // tokens, so the whole prompt stays in the cache.
     let prompt = last.tokens.get(..last.prompt_len);
-    if let Some(prompt) = prompt.filter(|_| messages.len() == k) {
-        if fingerprint(messages) == last.history {
-            return Ok(Plan {
-                pieces: vec![PromptPiece::Tokens(prompt.to_vec())],
-                note: None,
-            });
-        }
+    if let Some(prompt) = prompt.filter(|_| messages.len() == k)
+        && fingerprint(messages) == last.history
+    {
+        return Ok(Plan {
+            pieces: vec![PromptPiece::Tokens(prompt.to_vec())],
+            note: None,
+        });
     }
     let continues = messages.len() > k
         && messages[k] == last.assistant

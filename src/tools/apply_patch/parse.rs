@@ -193,10 +193,8 @@ fn parse_hunks(
         if let Some(rest) = l.strip_prefix("@@") {
             // `@@` lines in a row narrow step by step (class, then method).
             let open = hunk.as_ref().is_some_and(|h| h.lines.is_empty());
-            if !open {
-                if let Some(h) = hunk.take() {
-                    finish_hunk(h, path, &mut hunks)?;
-                }
+            if !open && let Some(h) = hunk.take() {
+                finish_hunk(h, path, &mut hunks)?;
             }
             let h = hunk.get_or_insert_with(|| Hunk {
                 patch_line: no,

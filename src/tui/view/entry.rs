@@ -33,11 +33,9 @@ pub fn lines(entry: &Entry, layout: Layout) -> Vec<Line<'static>> {
         }
         Entry::Assistant { text, streaming } => {
             out.extend(markdown::render(text, width));
-            if *streaming {
-                if let Some(last) = out.last_mut() {
-                    last.spans
-                        .push(Span::styled("▌", Style::default().fg(Color::DarkGray)));
-                }
+            if *streaming && let Some(last) = out.last_mut() {
+                last.spans
+                    .push(Span::styled("▌", Style::default().fg(Color::DarkGray)));
             }
         }
         Entry::Tool(card) => out.extend(card_lines(card, width, layout.details)),
