@@ -14,6 +14,7 @@ use super::calls::{CallError, object_text};
 use super::parser::{Cx, Done, ReasonEnd, State};
 use super::scan::find_any;
 use super::{Parsed, parser::Block};
+use crate::tools::truncate::floor_char_boundary;
 
 const MESSAGE: &str = "<|message|>";
 /// The first three end a message; the others start the next one.
@@ -26,6 +27,8 @@ const ENDS: &[&str] = &[
 ];
 /// A header longer than this is not one.
 const MAX_HEADER: usize = 512;
+/// What opens a header in prose.
+const OPENERS: &[&str] = &["<|start|>", "<|channel|>"];
 
 /// From `<|start|>` or `<|channel|>` up to `<|message|>`.
 #[derive(Debug, Default)]
@@ -35,9 +38,31 @@ pub(crate) struct Header {
 
 impl Header {
     pub fn poll(&mut self, buf: &str, eof: bool, cx: &mut Cx<'_>) -> Option<Done> {
-        let (header, consumed) = match find_any(buf, self.from.max(1), &[MESSAGE]) {
+        // `<|message|>` counts only within the limit, and "too long" is
+        // decided on that window alone: how the text was split must not
+        // matter. (Found by fuzzing: the whole pending text, however long,
+        // was dropped as header when more than MAX_HEADER bytes had arrived
+        // in one piece, but parsed when they came in smaller pieces.)
+        let limit = MAX_HEADER + MESSAGE.len();
+        let window = &buf[..floor_char_boundary(buf, limit)];
+        let (header, consumed) = match find_any(window, self.from.max(1), &[MESSAGE]) {
             Ok((i, _)) => (&buf[..i], i + MESSAGE.len()),
-            Err(keep) if !eof && buf.len() <= MAX_HEADER => {
+            Err(_) if buf.len() >= limit => {
+                // Not a header: drop only the opening token as stray markup
+                // and read on from there.
+                cx.out.boundary();
+                let opener = OPENERS
+                    .iter()
+                    .find(|o| buf.starts_with(**o))
+                    .map_or(1, |o| o.len());
+                return Some(Done {
+                    consumed: opener,
+                    next: State::Text,
+                    released: false,
+                    json_call: false,
+                });
+            }
+            Err(keep) if !eof => {
                 self.from = keep;
                 return None;
             }

@@ -51,16 +51,7 @@ impl Tool for EditFile {
         ctx: &ToolContext,
     ) -> Result<ToolOutput, ToolError> {
         let args: Args = parse_args(args)?;
-        if args.old_string.is_empty() {
-            return Err(ToolError::InvalidArguments(
-                "old_string is empty; to create a file or replace all of it, use write_file".into(),
-            ));
-        }
-        if args.old_string == args.new_string {
-            return Err(ToolError::InvalidArguments(
-                "old_string and new_string are identical; there is nothing to change".into(),
-            ));
-        }
+        check_args(&args)?;
         let abs = ctx.workspace.resolve(&args.path)?;
         ctx.workspace.check_writable(&abs)?;
         let rel = ctx.workspace.relative(&abs);
@@ -113,6 +104,43 @@ impl Tool for EditFile {
         out.details.diff = (!diff.is_empty()).then_some(diff);
         Ok(out)
     }
+}
+
+/// Arguments refused before the file is even read.
+fn check_args(args: &Args) -> Result<(), ToolError> {
+    if args.old_string.is_empty() {
+        return Err(ToolError::InvalidArguments(
+            "old_string is empty; to create a file or replace all of it, use write_file".into(),
+        ));
+    }
+    if args.old_string == args.new_string {
+        return Err(ToolError::InvalidArguments(
+            "old_string and new_string are identical; there is nothing to change".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// For the cargo-fuzz target in `fuzz/`: what edit_file does to a file
+/// holding `content` (the argument checks, then the replacement or the
+/// error that explains a miss), without the file. Returns the new content
+/// and the number of replacements.
+#[doc(hidden)]
+pub fn replace_for_fuzz(
+    content: &str,
+    old_string: &str,
+    new_string: &str,
+    replace_all: bool,
+) -> Result<(String, usize), ToolError> {
+    let args = Args {
+        path: "fuzz.txt".into(),
+        old_string: old_string.into(),
+        new_string: new_string.into(),
+        replace_all,
+    };
+    check_args(&args)?;
+    let edit = apply(content, &args, Path::new(&args.path))?;
+    Ok((edit.content, edit.replacements))
 }
 
 #[derive(Debug)]

@@ -13,6 +13,8 @@
 
 mod client;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzz;
 mod request;
 mod retry;
 mod stream;

@@ -96,6 +96,12 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
     let day: u32 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
+    // IMF-fixdate's year is four digits; a larger one overflowed the day
+    // arithmetic below (found by fuzzing: `Sun, 01 Jan 34339947175477469
+    // 00:00:00 GMT` panicked in debug builds, wrapped in release).
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
     let mut hms = clock.split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
     if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
@@ -138,6 +144,23 @@ mod tests {
         assert_eq!(
             parse_retry_after("Sun, 06 Foo 1994 08:49:47 GMT", now),
             None
+        );
+    }
+
+    #[test]
+    fn absurd_years_are_refused_without_overflow() {
+        let now = UNIX_EPOCH + Duration::from_secs(16_158_207);
+        for date in [
+            "Sun, 01 Jan 34339947175477469 00:00:00 GMT",
+            "Sun, 01 Jan 9223372036854775807 00:00:00 GMT",
+            "Sun, 01 Feb -9223372036854775808 00:00:00 GMT",
+            "Sun, 01 Jan 10000 00:00:00 GMT",
+        ] {
+            assert_eq!(parse_retry_after(date, now), None, "{date}");
+        }
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", UNIX_EPOCH),
+            Some(Duration::from_secs(253_402_300_799))
         );
     }
 

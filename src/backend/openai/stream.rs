@@ -183,7 +183,10 @@ impl Assembler {
             if let (Some(p), Some(c)) = (count(&t.prompt_n), count(&t.predicted_n)) {
                 let cached = count(&t.cache_n);
                 self.timings_usage = Some(Usage {
-                    prompt_tokens: p + cached.unwrap_or(0),
+                    // Saturating: the counts are the server's, however
+                    // absurd (found by fuzzing: two near-u64::MAX counts
+                    // overflowed, a panic in debug builds).
+                    prompt_tokens: p.saturating_add(cached.unwrap_or(0)),
                     completion_tokens: c,
                     cached_tokens: cached,
                 });

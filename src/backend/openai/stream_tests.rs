@@ -195,3 +195,16 @@ fn errors_in_the_stream() {
     let err = asm.event("{not json", &mut sink).unwrap_err();
     assert!(matches!(err, BackendError::Protocol(_)));
 }
+
+#[test]
+fn absurd_timings_counts_saturate() {
+    let mut asm = Assembler::new(0);
+    feed(
+        &mut asm,
+        &[json!({"choices": [], "timings": {
+            "cache_n": u64::MAX, "prompt_n": u64::MAX - 1, "predicted_n": 1e300}})],
+    );
+    let usage = asm.finish().usage;
+    assert_eq!(usage.prompt_tokens, u64::MAX);
+    assert_eq!(usage.cached_tokens, Some(u64::MAX));
+}

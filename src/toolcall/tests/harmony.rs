@@ -95,3 +95,30 @@ fn empty_call_body_before_the_next_header() {
     assert!(error.contains("empty"), "{error}");
     assert_eq!(out.last(), Some(&text("Done.")));
 }
+
+#[test]
+fn over_long_header_drops_only_its_opener() {
+    // Found by fuzzing: with no `<|message|>` in the first 512 bytes the
+    // whole pending text was dropped when it arrived in one piece, and
+    // parsed when it arrived in smaller ones. Now only the opener goes, so
+    // nothing after it is lost, however the text is split.
+    let call = "[{\"name\": \"grep\", \"arguments\": {}}]";
+    let sample = format!(
+        "<|message|><|channel|>{}:{}",
+        call.repeat(5),
+        call.repeat(12)
+    );
+    let out = parse(HA, &sample);
+    let calls = out
+        .iter()
+        .filter(|p| matches!(p, Parsed::ToolCall { .. }))
+        .count();
+    assert_eq!(calls, 17, "{out:?}");
+
+    let long = "x".repeat(600);
+    let out = parse(HA, &format!("<|channel|>{long}<|message|>hello"));
+    assert_eq!(out, vec![text(&format!("{long}hello"))]);
+    // Within the limit it is still a header.
+    let out = parse(HA, "<|channel|>final<|message|>hello");
+    assert_eq!(out, vec![text("hello")]);
+}

@@ -6,6 +6,8 @@
 //! file's new content (with `hunks` locating and applying each hunk) and
 //! then writes them all.
 
+#[doc(hidden)]
+pub mod fuzz;
 mod hunks;
 mod parse;
 mod plan;

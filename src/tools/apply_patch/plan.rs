@@ -35,6 +35,11 @@ impl Entry {
     pub(super) fn changed(&self) -> bool {
         self.original != self.new
     }
+
+    /// The content after the patch; `None`: absent.
+    pub(super) fn new_content(&self) -> Option<&[u8]> {
+        self.new.as_deref()
+    }
 }
 
 #[derive(Debug, Default)]
