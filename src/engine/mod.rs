@@ -17,7 +17,6 @@ pub mod warm;
 mod worker;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Serialize;
 #[cfg(not(feature = "llama"))]
@@ -279,7 +278,8 @@ fn unreachable_info() -> &'static ModelInfo {
     })
 }
 
-fn tok_per_s(tokens: usize, elapsed: Duration) -> f64 {
+#[cfg(feature = "llama")]
+fn tok_per_s(tokens: usize, elapsed: std::time::Duration) -> f64 {
     let secs = elapsed.as_secs_f64();
     if secs > 0.0 {
         tokens as f64 / secs

@@ -75,6 +75,8 @@ pub fn text_mode(
         max_retries: 0,
         tool_calls_in_text: TextToolCalls::On,
         text_tool_format: format,
+        context_window: None,
+        prices: None,
     };
     let mut out = Vec::new();
     let Some(mut calls) = TextCalls::new(&cfg, tools, true) else {
