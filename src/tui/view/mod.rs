@@ -103,7 +103,10 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if app.modal.is_none() {
         let text: String = app.input.lines().nth(row).unwrap_or_default();
         let before: String = text.chars().take(col).collect();
-        let x = inner.x + 2 + before.width() as u16;
+        let x = inner
+            .x
+            .saturating_add(2)
+            .saturating_add(u16::try_from(before.width()).unwrap_or(u16::MAX));
         let y = inner.y + (row - first) as u16;
         frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), y));
     }
@@ -144,7 +147,9 @@ fn draw_modal(frame: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let text = modal.body();
     let width = area.width.saturating_sub(4).clamp(20, 100);
-    let wanted = text.lines().count() as u16 + 5;
+    let wanted = u16::try_from(text.lines().count())
+        .unwrap_or(u16::MAX)
+        .saturating_add(5);
     let height = wanted.clamp(7, area.height.saturating_sub(2).max(7));
     let rect = Rect::new(
         area.x + (area.width.saturating_sub(width)) / 2,
