@@ -69,7 +69,7 @@ impl Action {
             };
         }
         let paths = match text("patch") {
-            Some(patch) => patch_paths(&patch),
+            Some(patch) => crate::tools::apply_patch::named_paths(&patch),
             None => text("path").into_iter().collect(),
         };
         Action::Write {
@@ -97,21 +97,6 @@ impl Action {
             Action::Command { command } => format!("shell:{command}"),
         }
     }
-}
-
-/// The files an `apply_patch` patch names.
-fn patch_paths(patch: &str) -> Vec<String> {
-    const HEADERS: &[&str] = &[
-        "*** Add File: ",
-        "*** Update File: ",
-        "*** Delete File: ",
-        "*** Move to: ",
-    ];
-    patch
-        .lines()
-        .filter_map(|l| HEADERS.iter().find_map(|h| l.strip_prefix(h)))
-        .map(|p| p.trim().to_string())
-        .collect()
 }
 
 fn clip(s: &str) -> String {

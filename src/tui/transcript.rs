@@ -280,16 +280,9 @@ pub fn summarize_args(name: &str, arguments: &str) -> String {
             Some(path) => format!("{p} in {path}"),
             None => p,
         }),
-        "apply_patch" => get("patch").map(|p| {
-            p.lines()
-                .filter_map(|l| {
-                    l.strip_prefix("*** Update File: ")
-                        .or_else(|| l.strip_prefix("*** Add File: "))
-                        .or_else(|| l.strip_prefix("*** Delete File: "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        }),
+        "apply_patch" => {
+            get("patch").map(|p| crate::tools::apply_patch::named_paths(&p).join(", "))
+        }
         _ => get("path"),
     };
     let text = text.unwrap_or_else(|| arguments.to_string());

@@ -10,6 +10,7 @@
 pub mod fuzz;
 mod hunks;
 mod parse;
+pub use parse::named_paths;
 mod plan;
 #[cfg(test)]
 mod tests;

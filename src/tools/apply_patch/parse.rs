@@ -51,6 +51,20 @@ pub(super) struct HunkLine {
 }
 
 /// The operations of a patch, or what is wrong with its text.
+/// The paths a patch's file headers name (added, updated, deleted, moved
+/// to), in order, without validating the patch: for approvals and display.
+pub fn named_paths(patch: &str) -> Vec<String> {
+    patch
+        .lines()
+        .filter_map(|l| {
+            [ADD, UPDATE, DELETE, MOVE]
+                .iter()
+                .find_map(|h| l.strip_prefix(h))
+        })
+        .map(|p| p.trim().to_string())
+        .collect()
+}
+
 pub(super) fn parse(patch: &str) -> Result<Vec<Op>, String> {
     let text = patch.replace("\r\n", "\n");
     let mut lines: Vec<(usize, &str)> = text
