@@ -15,7 +15,7 @@ use crate::agent::{Emitter, Limits, Session, SessionParts, SessionSafety};
 use crate::approval::{self, Approvals, Approver, Policy};
 use crate::config::{self, Config, ConfigError, providers};
 use crate::profile::{self, Catalog, Profile, Target};
-use crate::sandbox::{Sandbox, Writable};
+use crate::sandbox::{Plan, Sandbox, Writable};
 use crate::tools::{ToolContext, ToolLimits, ToolRegistry, Workspace};
 
 /// A setup failure and its exit code.
@@ -48,6 +48,9 @@ pub struct Setup {
     default_policy: Policy,
     /// Who answers approval questions; `None` (headless) refuses them.
     approver: Option<Arc<dyn Approver>>,
+    /// The shell sandbox, planned once by [`Setup::with_safety`] and shared
+    /// by every session built from this setup.
+    sandbox: Option<Plan>,
 }
 
 impl Setup {
@@ -80,6 +83,7 @@ impl Setup {
             safety: SafetyArgs::default(),
             default_policy: Policy::Full,
             approver: None,
+            sandbox: None,
         })
     }
 
@@ -92,7 +96,8 @@ impl Setup {
     ) -> Result<Self, Failure> {
         self.safety = args.clone();
         self.default_policy = default_policy;
-        self.safety()?;
+        approval::command_globs(&self.cfg.allow_commands).map_err(usage)?;
+        self.sandbox = Some(self.plan_sandbox()?);
         Ok(self)
     }
 
@@ -121,22 +126,30 @@ impl Setup {
     /// The approvals and the shell sandbox; a required sandbox the kernel
     /// lacks and bad `allow_commands` globs are usage errors.
     fn safety(&self) -> Result<(SessionSafety, Workspace, Option<String>), Failure> {
-        let policy = self.policy();
         let globs = approval::command_globs(&self.cfg.allow_commands).map_err(usage)?;
+        let plan = match &self.sandbox {
+            Some(plan) => plan.clone(),
+            None => self.plan_sandbox()?,
+        };
+        let workspace = self.workspace.clone().with_sandbox(plan.sandbox);
+        let safety = SessionSafety {
+            approvals: Approvals::new(self.policy(), globs, self.approver.clone()),
+            sandbox: Some(plan.info),
+        };
+        Ok((safety, workspace, plan.warning))
+    }
+
+    /// Probes landlock and resolves where commands may write (not the
+    /// workspace under `read-only`).
+    fn plan_sandbox(&self) -> Result<Plan, Failure> {
         let sandbox_cfg = &self.cfg.sandbox;
         let mode = self.safety.sandbox.unwrap_or(sandbox_cfg.mode);
         let network = sandbox_cfg.network && !self.safety.no_network;
         let writable = Writable {
-            workspace: (policy != Policy::ReadOnly).then(|| self.workspace.root()),
+            workspace: (self.policy() != Policy::ReadOnly).then(|| self.workspace.root()),
             config: sandbox_cfg,
         };
-        let plan = Sandbox::plan(mode, network, writable).map_err(|e| usage(e.to_string()))?;
-        let workspace = self.workspace.clone().with_sandbox(plan.sandbox);
-        let safety = SessionSafety {
-            approvals: Approvals::new(policy, globs, self.approver.clone()),
-            sandbox: Some(plan.info),
-        };
-        Ok((safety, workspace, plan.warning))
+        Sandbox::plan(mode, network, writable).map_err(|e| usage(e.to_string()))
     }
 
     /// Loads the backend, chooses the profile and builds the started

@@ -86,7 +86,7 @@ pub struct SandboxInfo {
 }
 
 /// The sandbox a session gets, with a warning to show when it fell back.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     pub sandbox: Option<Sandbox>,
     pub info: SandboxInfo,
