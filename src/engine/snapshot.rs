@@ -111,11 +111,7 @@ impl Snapshots {
             return false;
         };
         let path = self.cache.tokens_path(key);
-        let partial = path.with_extension("tokens.partial");
-        let written =
-            std::fs::write(&partial, bytes).is_ok() && std::fs::rename(&partial, &path).is_ok();
-        if !written {
-            let _ = std::fs::remove_file(&partial);
+        if crate::tools::write_file::write_atomic(&path, &bytes).is_err() {
             let _ = std::fs::remove_file(staged);
             return false;
         }
