@@ -10,7 +10,8 @@ use super::index::Index;
 
 const DAMPING: f64 = 0.85;
 const MAX_ITERATIONS: usize = 100;
-const TOLERANCE: f64 = 1e-9;
+/// Per node, as networkx's default.
+const TOLERANCE: f64 = 1e-6;
 
 /// What the conversation points at.
 #[derive(Clone, Debug, Default)]
@@ -64,6 +65,12 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
         }
     }
 
+    // Files are nodes 0..n; a name defined in several files gets a hub
+    // node n.. between its referencers and its definers, so the graph grows
+    // with refs + defs instead of refs × defs (`new` alone is defined in
+    // hundreds of files of a large tree).
+    let n = files.len();
+    let mut hubs = 0;
     let mut edges = Vec::new();
     for (name, definers) in &defines {
         let mut mul = 1.0;
@@ -77,70 +84,93 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
             mul *= 0.1;
         }
         // Rarer names say more about where to look.
-        mul /= definers.len() as f64;
-        match references.get(name) {
-            Some(refs) => {
-                for &(from, n) in refs {
-                    let use_mul = if chat.contains(&from) {
-                        mul * 50.0
-                    } else {
-                        mul
-                    };
-                    for &to in definers {
-                        edges.push(Edge {
-                            from,
-                            to,
-                            weight: use_mul * f64::from(n).sqrt(),
-                            ident: name,
-                        });
-                    }
-                }
-            }
+        if definers.len() > 5 {
+            mul *= 0.1;
+        }
+        let Some(refs) = references.get(name) else {
             // An unreferenced definition still gets a little rank.
-            None => {
+            for &to in definers {
+                edges.push(Edge {
+                    from: to,
+                    to,
+                    weight: 0.1 * mul,
+                    ident: name,
+                });
+            }
+            continue;
+        };
+        let target = match definers.iter().next() {
+            Some(&only) if definers.len() == 1 => only,
+            _ => {
+                let hub = n + hubs;
+                hubs += 1;
                 for &to in definers {
                     edges.push(Edge {
-                        from: to,
+                        from: hub,
                         to,
-                        weight: 0.1 * mul,
+                        weight: 1.0,
                         ident: name,
                     });
                 }
+                hub
             }
+        };
+        for &(from, count) in refs {
+            let use_mul = if chat.contains(&from) {
+                mul * 50.0
+            } else {
+                mul
+            };
+            edges.push(Edge {
+                from,
+                to: target,
+                weight: use_mul * f64::from(count).sqrt(),
+                ident: name,
+            });
         }
     }
 
-    let personal = personalization(&files, &id, focus);
-    let ranks = pagerank(files.len(), &edges, &personal);
+    // The walk also restarts where a mentioned name is defined, unless the
+    // name is too common to point anywhere.
+    let defining_mentioned: BTreeSet<usize> = focus
+        .mentioned_idents
+        .iter()
+        .filter_map(|name| defines.get(name.as_str()))
+        .filter(|definers| definers.len() <= 5)
+        .flatten()
+        .copied()
+        .collect();
+    let mut personal = personalization(&files, &id, focus, defining_mentioned);
+    personal.resize(n + hubs, 0.0);
+    let ranks = pagerank(n + hubs, &edges, &personal);
 
-    // Spread each file's rank over its out-edges, onto the definitions.
-    let mut out_weight = vec![0.0; files.len()];
+    // Spread each node's rank over its out-edges onto the definitions
+    // (edges into a hub carry no definition; the hub passes it on).
+    let mut out_weight = vec![0.0; n + hubs];
     for e in &edges {
         out_weight[e.from] += e.weight;
     }
     let mut by_def: HashMap<(usize, &str), f64> = HashMap::new();
-    for e in &edges {
+    for e in edges.iter().filter(|e| e.to < n) {
         if out_weight[e.from] > 0.0 {
             *by_def.entry((e.to, e.ident)).or_default() +=
                 ranks[e.from] * e.weight / out_weight[e.from];
         }
     }
-    let mut ranked: Vec<RankedDef> = by_def
+    // Sort on file indices (in path order) rather than paths: much faster.
+    let mut order: Vec<((usize, &str), f64)> = by_def
         .into_iter()
         .filter(|((file, _), _)| !chat.contains(file))
+        .collect();
+    order.sort_by(|(a, ra), (b, rb)| rb.total_cmp(ra).then_with(|| a.cmp(b)));
+    order
+        .into_iter()
         .map(|((file, name), rank)| RankedDef {
             file: files[file].clone(),
             name: name.to_string(),
             rank,
         })
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.rank
-            .total_cmp(&a.rank)
-            .then_with(|| a.file.cmp(&b.file))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    ranked
+        .collect()
 }
 
 fn ids(id: &HashMap<&Path, usize>, paths: &[PathBuf]) -> HashSet<usize> {
@@ -157,10 +187,17 @@ fn is_distinctive(name: &str) -> bool {
     name.len() >= 8 && (name.contains('_') || name.contains('-') || (has_lower && has_upper))
 }
 
-/// Where the walk restarts: the chat and mentioned files, and files whose
-/// name matches a mentioned identifier; uniform when nothing is in focus.
-fn personalization(files: &[&PathBuf], id: &HashMap<&Path, usize>, focus: &Focus) -> Vec<f64> {
-    let mut chosen: BTreeSet<usize> = ids(id, &focus.chat_files).into_iter().collect();
+/// Where the walk restarts: the chat and mentioned files, `also`, and files
+/// whose name matches a mentioned identifier; uniform when nothing is in
+/// focus.
+fn personalization(
+    files: &[&PathBuf],
+    id: &HashMap<&Path, usize>,
+    focus: &Focus,
+    also: BTreeSet<usize>,
+) -> Vec<f64> {
+    let mut chosen = also;
+    chosen.extend(ids(id, &focus.chat_files));
     chosen.extend(ids(id, &focus.mentioned_files));
     let idents: HashSet<&str> = focus.mentioned_idents.iter().map(String::as_str).collect();
     for (i, f) in files.iter().enumerate() {
@@ -192,20 +229,22 @@ fn pagerank(n: usize, edges: &[Edge<'_>], personal: &[f64]) -> Vec<f64> {
     for e in edges {
         out_weight[e.from] += e.weight;
     }
+    // Each edge's share of its source's rank, computed once.
+    let flows: Vec<(usize, usize, f64)> = edges
+        .iter()
+        .filter(|e| out_weight[e.from] > 0.0)
+        .map(|e| (e.from, e.to, DAMPING * e.weight / out_weight[e.from]))
+        .collect();
+    let dangling_nodes: Vec<usize> = (0..n).filter(|&i| out_weight[i] <= 0.0).collect();
     let mut rank = personal.to_vec();
     for _ in 0..MAX_ITERATIONS {
-        let dangling: f64 = (0..n)
-            .filter(|&i| out_weight[i] <= 0.0)
-            .map(|i| rank[i])
-            .sum();
+        let dangling: f64 = dangling_nodes.iter().map(|&i| rank[i]).sum();
         let mut next: Vec<f64> = personal
             .iter()
             .map(|p| (1.0 - DAMPING + DAMPING * dangling) * p)
             .collect();
-        for e in edges {
-            if out_weight[e.from] > 0.0 {
-                next[e.to] += DAMPING * rank[e.from] * e.weight / out_weight[e.from];
-            }
+        for &(from, to, share) in &flows {
+            next[to] += rank[from] * share;
         }
         let diff: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
         rank = next;

@@ -14,12 +14,16 @@ use super::index::Index;
 use super::rank::RankedDef;
 use crate::profile::tokens::BYTES_PER_TOKEN;
 
+/// Definitions in a row that may not fit before rendering stops.
+const MAX_MISSES: usize = 200;
+
 /// Renders as many of `ranked` (best first) as fit in `max_tokens`
 /// (estimated at [`BYTES_PER_TOKEN`] bytes a token). Files come in the
 /// order of their best definition, lines within a file in source order.
 pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String {
     let budget = max_tokens.saturating_mul(BYTES_PER_TOKEN);
     let mut used = 0;
+    let mut misses = 0;
     let mut order: Vec<&PathBuf> = Vec::new();
     let mut chosen: HashMap<&PathBuf, BTreeSet<(u32, &str)>> = HashMap::new();
     for r in ranked {
@@ -43,9 +47,15 @@ pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String 
         };
         let cost = header + lines.iter().map(|&(n, t)| line(n, t).len()).sum::<usize>();
         if used + cost > budget {
-            // Something smaller further down may still fit.
+            // Something smaller further down may still fit, but the tail of
+            // a large tree is long: stop once nothing has fit for a while.
+            misses += 1;
+            if misses > MAX_MISSES {
+                break;
+            }
             continue;
         }
+        misses = 0;
         used += cost;
         if header > 0 {
             order.push(&r.file);

@@ -145,7 +145,12 @@ fn ranking_moves_towards_a_mentioned_identifier() {
         },
     );
     let name_pos = |r: &[super::RankedDef]| r.iter().position(|d| d.name == "list_push").unwrap();
-    assert!(name_pos(&focused) < name_pos(&plain));
+    assert!(
+        name_pos(&focused) < name_pos(&plain),
+        "{} -> {}: {focused:#?}",
+        name_pos(&plain),
+        name_pos(&focused)
+    );
 }
 
 #[test]
