@@ -41,6 +41,8 @@ fn main() {
     let _ = kiln::repomap::render::render(&index, &ranked, BUDGET);
     let t_render = t.elapsed();
     let edges_hint: usize = index.files.values().map(|f| f.refs.len()).sum();
+    let ranked_defs = ranked.len();
+    drop(ranked);
     drop(index);
 
     let mut warm_times = Vec::new();
@@ -79,7 +81,7 @@ fn main() {
         "warm phases: index {}, rank {} ({} ranked defs, {edges_hint} file-name refs), render {}",
         ms(t_index),
         ms(t_rank),
-        ranked.len(),
+        ranked_defs,
         ms(t_render)
     );
     println!("cache file: {:.1} MiB", cache_bytes as f64 / 1048576.0);

@@ -51,6 +51,13 @@ pub struct Entry {
 
 pub type Entries = HashMap<String, Entry>;
 
+/// An entry borrowed from the index, for writing without cloning.
+#[derive(Serialize)]
+pub struct EntryRef<'a> {
+    pub stamp: Stamp,
+    pub tags: &'a FileTags,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("cannot write the repo-map cache {path}: {source}")]
@@ -93,7 +100,7 @@ pub fn load(path: &Path) -> Result<Entries, String> {
 
 /// Writes `entries` to `path` atomically (a temporary file renamed over
 /// it), so readers never see half a cache.
-pub fn store(path: &Path, entries: &Entries) -> Result<(), CacheError> {
+pub fn store(path: &Path, entries: &HashMap<&str, EntryRef<'_>>) -> Result<(), CacheError> {
     let write_err = |source| CacheError::Write {
         path: path.to_path_buf(),
         source,

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tree_sitter::Parser;
 
-use super::cache::{self, Entries, Entry, Stamp};
+use std::collections::HashMap;
+
+use super::cache::{self, Entries, EntryRef, Stamp};
 use super::lang::{Lang, grammar};
 use super::tags::{FileTags, extract};
 
@@ -71,7 +73,8 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
     };
 
     let mut index = Index::default();
-    let mut fresh = Entries::new();
+    // The stamp of every indexed file, for rewriting the cache.
+    let mut stamps: Vec<(PathBuf, Stamp)> = Vec::new();
     let mut jobs = Vec::new();
     for entry in crate::tools::list_files::files(root, None) {
         let abs = entry.path();
@@ -96,8 +99,8 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
         match old.remove(&key) {
             Some(e) if e.stamp == stamp => {
                 index.stats.cached += 1;
-                index.files.insert(rel, e.tags.clone());
-                fresh.insert(key, e);
+                stamps.push((rel.clone(), stamp));
+                index.files.insert(rel, e.tags);
             }
             _ => jobs.push(Job {
                 rel,
@@ -114,15 +117,7 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
         match outcome {
             Outcome::Tags(tags) => {
                 index.stats.parsed += 1;
-                if let Some(key) = job.rel.to_str() {
-                    fresh.insert(
-                        key.to_string(),
-                        Entry {
-                            stamp: job.stamp,
-                            tags: tags.clone(),
-                        },
-                    );
-                }
+                stamps.push((job.rel.clone(), job.stamp));
                 index.files.insert(job.rel, tags);
             }
             Outcome::Large => index.stats.skipped_large += 1,
@@ -130,11 +125,18 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
             Outcome::Failed => index.stats.failed += 1,
         }
     }
-    if dirty
-        && let Some(p) = &cache_path
-        && let Err(e) = cache::store(p, &fresh)
-    {
-        tracing::warn!("{e}");
+    if dirty && let Some(p) = &cache_path {
+        let fresh: HashMap<&str, EntryRef<'_>> = stamps
+            .iter()
+            .filter_map(|(rel, stamp)| {
+                let tags = index.files.get(rel)?;
+                let stamp = *stamp;
+                Some((rel.to_str()?, EntryRef { stamp, tags }))
+            })
+            .collect();
+        if let Err(e) = cache::store(p, &fresh) {
+            tracing::warn!("{e}");
+        }
     }
     index
 }

@@ -3,7 +3,7 @@
 //! each file that defines it, weighted so that rare, long and mentioned
 //! names count more; the random walk restarts at the files in focus.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::index::Index;
@@ -27,9 +27,9 @@ pub struct Focus {
 
 /// One definition's share of the rank.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RankedDef {
-    pub file: PathBuf,
-    pub name: String,
+pub struct RankedDef<'a> {
+    pub file: &'a Path,
+    pub name: &'a str,
     pub rank: f64,
 }
 
@@ -42,7 +42,7 @@ struct Edge<'a> {
 
 /// The definitions of `index`, best first. Ties break by path and name,
 /// so the order is deterministic.
-pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
+pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
     let files: Vec<&PathBuf> = index.files.keys().collect();
     let id: HashMap<&Path, usize> = files
         .iter()
@@ -53,17 +53,24 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
     let mentioned_idents: HashSet<&str> =
         focus.mentioned_idents.iter().map(String::as_str).collect();
 
-    // name → files defining it; name → (file, count) referencing it.
-    let mut defines: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-    let mut references: BTreeMap<&str, Vec<(usize, u32)>> = BTreeMap::new();
+    // name → files defining it (ascending, as files are visited in
+    // order); name → (file, count) referencing it.
+    let mut defines: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut references: HashMap<&str, Vec<(usize, u32)>> = HashMap::new();
     for (i, tags) in index.files.values().enumerate() {
         for d in &tags.defs {
-            defines.entry(d.name.as_str()).or_default().insert(i);
+            let definers = defines.entry(d.name.as_str()).or_default();
+            if definers.last() != Some(&i) {
+                definers.push(i);
+            }
         }
         for (name, n) in &tags.refs {
             references.entry(name.as_str()).or_default().push((i, *n));
         }
     }
+    // Names in order, so node numbering (and float sums) are deterministic.
+    let mut names: Vec<(&str, &Vec<usize>)> = defines.iter().map(|(k, v)| (*k, v)).collect();
+    names.sort_unstable_by_key(|(name, _)| *name);
 
     // Files are nodes 0..n; a name defined in several files gets a hub
     // node n.. between its referencers and its definers, so the graph grows
@@ -72,9 +79,9 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
     let n = files.len();
     let mut hubs = 0;
     let mut edges = Vec::new();
-    for (name, definers) in &defines {
+    for &(name, definers) in &names {
         let mut mul = 1.0;
-        if mentioned_idents.contains(name) {
+        if mentioned_idents.contains(&name) {
             mul *= 10.0;
         }
         if is_distinctive(name) {
@@ -87,7 +94,7 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
         if definers.len() > 5 {
             mul *= 0.1;
         }
-        let Some(refs) = references.get(name) else {
+        let Some(refs) = references.get(&name) else {
             // An unreferenced definition still gets a little rank.
             for &to in definers {
                 edges.push(Edge {
@@ -166,8 +173,8 @@ pub fn rank(index: &Index, focus: &Focus) -> Vec<RankedDef> {
     order
         .into_iter()
         .map(|((file, name), rank)| RankedDef {
-            file: files[file].clone(),
-            name: name.to_string(),
+            file: files[file].as_path(),
+            name,
             rank,
         })
         .collect()

@@ -8,7 +8,7 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::Path;
 
 use super::index::Index;
 use super::rank::RankedDef;
@@ -20,14 +20,14 @@ const MAX_MISSES: usize = 200;
 /// Renders as many of `ranked` (best first) as fit in `max_tokens`
 /// (estimated at [`BYTES_PER_TOKEN`] bytes a token). Files come in the
 /// order of their best definition, lines within a file in source order.
-pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String {
+pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> String {
     let budget = max_tokens.saturating_mul(BYTES_PER_TOKEN);
     let mut used = 0;
     let mut misses = 0;
-    let mut order: Vec<&PathBuf> = Vec::new();
-    let mut chosen: HashMap<&PathBuf, BTreeSet<(u32, &str)>> = HashMap::new();
+    let mut order: Vec<&Path> = Vec::new();
+    let mut chosen: HashMap<&Path, BTreeSet<(u32, &str)>> = HashMap::new();
     for r in ranked {
-        let Some(tags) = index.files.get(&r.file) else {
+        let Some(tags) = index.files.get(r.file) else {
             continue;
         };
         let lines: Vec<(u32, &str)> = tags
@@ -35,15 +35,15 @@ pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String 
             .iter()
             .filter(|d| d.name == r.name)
             .map(|d| (d.line, d.text.as_str()))
-            .filter(|l| !chosen.get(&r.file).is_some_and(|set| set.contains(l)))
+            .filter(|l| !chosen.get(r.file).is_some_and(|set| set.contains(l)))
             .collect();
         if lines.is_empty() {
             continue;
         }
-        let header = if chosen.contains_key(&r.file) {
+        let header = if chosen.contains_key(r.file) {
             0
         } else {
-            header(&r.file).len()
+            header(r.file).len()
         };
         let cost = header + lines.iter().map(|&(n, t)| line(n, t).len()).sum::<usize>();
         if used + cost > budget {
@@ -58,9 +58,9 @@ pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String 
         misses = 0;
         used += cost;
         if header > 0 {
-            order.push(&r.file);
+            order.push(r.file);
         }
-        chosen.entry(&r.file).or_default().extend(lines);
+        chosen.entry(r.file).or_default().extend(lines);
     }
     let mut out = String::with_capacity(used);
     for file in order {
@@ -72,7 +72,7 @@ pub fn render(index: &Index, ranked: &[RankedDef], max_tokens: usize) -> String 
     out
 }
 
-fn header(file: &std::path::Path) -> String {
+fn header(file: &Path) -> String {
     format!("{}:\n", file.display())
 }
 

@@ -37,7 +37,7 @@ fn tags_of(lang: Lang, source: &str) -> super::tags::FileTags {
     extract(&mut parser, grammar(lang).unwrap(), source.as_bytes()).unwrap()
 }
 
-fn position(ranked: &[super::RankedDef], file: &str) -> usize {
+fn position(ranked: &[super::RankedDef<'_>], file: &str) -> usize {
     ranked
         .iter()
         .position(|r| r.file == Path::new(file))
@@ -144,7 +144,8 @@ fn ranking_moves_towards_a_mentioned_identifier() {
             ..Focus::default()
         },
     );
-    let name_pos = |r: &[super::RankedDef]| r.iter().position(|d| d.name == "list_push").unwrap();
+    let name_pos =
+        |r: &[super::RankedDef<'_>]| r.iter().position(|d| d.name == "list_push").unwrap();
     assert!(
         name_pos(&focused) < name_pos(&plain),
         "{} -> {}: {focused:#?}",
