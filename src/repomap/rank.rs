@@ -33,11 +33,13 @@ pub struct RankedDef<'a> {
     pub rank: f64,
 }
 
-struct Edge<'a> {
+struct Edge {
     from: usize,
     to: usize,
     weight: f64,
-    ident: &'a str,
+    /// The definition (index into the table of (file, name)) this edge
+    /// leads to; `None` for an edge into a hub.
+    def: Option<usize>,
 }
 
 /// The definitions of `index`, best first. Ties break by path and name,
@@ -79,6 +81,7 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
     let n = files.len();
     let mut hubs = 0;
     let mut edges = Vec::new();
+    let mut defs: Vec<(usize, &str)> = Vec::new();
     for &(name, definers) in &names {
         let mut mul = 1.0;
         if mentioned_idents.contains(&name) {
@@ -101,13 +104,17 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
                     from: to,
                     to,
                     weight: 0.1 * mul,
-                    ident: name,
+                    def: Some(defs.len()),
                 });
+                defs.push((to, name));
             }
             continue;
         };
-        let target = match definers.iter().next() {
-            Some(&only) if definers.len() == 1 => only,
+        let (target, def) = match definers.iter().next() {
+            Some(&only) if definers.len() == 1 => {
+                defs.push((only, name));
+                (only, Some(defs.len() - 1))
+            }
             _ => {
                 let hub = n + hubs;
                 hubs += 1;
@@ -116,10 +123,11 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
                         from: hub,
                         to,
                         weight: 1.0,
-                        ident: name,
+                        def: Some(defs.len()),
                     });
+                    defs.push((to, name));
                 }
-                hub
+                (hub, None)
             }
         };
         for &(from, count) in refs {
@@ -132,7 +140,7 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
                 from,
                 to: target,
                 weight: use_mul * f64::from(count).sqrt(),
-                ident: name,
+                def,
             });
         }
     }
@@ -157,16 +165,18 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
     for e in &edges {
         out_weight[e.from] += e.weight;
     }
-    let mut by_def: HashMap<(usize, &str), f64> = HashMap::new();
-    for e in edges.iter().filter(|e| e.to < n) {
-        if out_weight[e.from] > 0.0 {
-            *by_def.entry((e.to, e.ident)).or_default() +=
-                ranks[e.from] * e.weight / out_weight[e.from];
+    let mut by_def = vec![0.0; defs.len()];
+    for e in &edges {
+        if let Some(d) = e.def
+            && out_weight[e.from] > 0.0
+        {
+            by_def[d] += ranks[e.from] * e.weight / out_weight[e.from];
         }
     }
     // Sort on file indices (in path order) rather than paths: much faster.
-    let mut order: Vec<((usize, &str), f64)> = by_def
+    let mut order: Vec<((usize, &str), f64)> = defs
         .into_iter()
+        .zip(by_def)
         .filter(|((file, _), _)| !chat.contains(file))
         .collect();
     order.sort_by(|(a, ra), (b, rb)| rb.total_cmp(ra).then_with(|| a.cmp(b)));
@@ -228,7 +238,7 @@ fn personalization(
 
 /// Weighted PageRank by power iteration; dangling files jump by the
 /// personalization vector (as networkx does).
-fn pagerank(n: usize, edges: &[Edge<'_>], personal: &[f64]) -> Vec<f64> {
+fn pagerank(n: usize, edges: &[Edge], personal: &[f64]) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
