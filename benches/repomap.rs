@@ -4,7 +4,7 @@
 //! tree of the first 5,000 source files of the cargo registry sources under
 //! the temp dir. Cold includes compiling the queries and writing the cache;
 //! the files themselves are in the page cache either way. Reports, never
-//! asserts.
+//! asserts. `KILN_BENCH_PRINT=1` also prints the map.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -86,6 +86,9 @@ fn main() {
     );
     println!("cache file: {:.1} MiB", cache_bytes as f64 / 1048576.0);
     println!("peak RSS: {}", peak_rss());
+    if std::env::var_os("KILN_BENCH_PRINT").is_some() {
+        print!("{}", cold.text);
+    }
     println!(
         "map: {} bytes, {} lines",
         cold.text.len(),

@@ -97,7 +97,13 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
         if definers.len() > 5 {
             mul *= 0.1;
         }
-        let Some(refs) = references.get(&name) else {
+        let refs = references.get(&name);
+        // Rarer names say more: an inverse document frequency over the
+        // files referring to the name (`len` is everywhere, and tells
+        // little about where to look).
+        let referrers = refs.map_or(0, Vec::len);
+        mul *= (1.0 + n as f64 / (1 + referrers) as f64).ln();
+        let Some(refs) = refs else {
             // An unreferenced definition still gets a little rank.
             for &to in definers {
                 edges.push(Edge {
@@ -236,19 +242,22 @@ fn personalization(
     p
 }
 
-/// Weighted PageRank by power iteration; dangling files jump by the
+/// Weighted PageRank by power iteration, self-loops left out; dangling files jump by the
 /// personalization vector (as networkx does).
 fn pagerank(n: usize, edges: &[Edge], personal: &[f64]) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
+    // Self-loops (unreferenced definitions) only share out their file's
+    // rank afterwards: in the walk they would trap rank in files that
+    // refer to nothing else, lifting every isolated file to the top.
+    let walked = || edges.iter().filter(|e| e.from != e.to);
     let mut out_weight = vec![0.0; n];
-    for e in edges {
+    for e in walked() {
         out_weight[e.from] += e.weight;
     }
     // Each edge's share of its source's rank, computed once.
-    let flows: Vec<(usize, usize, f64)> = edges
-        .iter()
+    let flows: Vec<(usize, usize, f64)> = walked()
         .filter(|e| out_weight[e.from] > 0.0)
         .map(|e| (e.from, e.to, DAMPING * e.weight / out_weight[e.from]))
         .collect();

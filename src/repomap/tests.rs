@@ -252,3 +252,24 @@ fn empty_workspace_gives_an_empty_map() {
     assert_eq!(out.text, "");
     assert_eq!(out.stats.files, 0);
 }
+
+#[test]
+fn an_isolated_file_does_not_outrank_a_shared_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("lib.rs"), "pub fn shared_helper() {}\n").unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(
+            d.join(format!("{name}.rs")),
+            format!("fn {name}_main() {{ shared_helper(); }}\n"),
+        )
+        .unwrap();
+    }
+    // Refers to nothing: with self-loops in the walk it kept all its rank.
+    std::fs::write(d.join("lonely.rs"), "fn lonely_thing() {}\n").unwrap();
+    let idx = index::build(d, None);
+    let ranked = rank(&idx, &Focus::default());
+    assert_eq!(ranked[0].name, "shared_helper", "{ranked:#?}");
+    let lonely = ranked.iter().find(|r| r.name == "lonely_thing").unwrap();
+    assert!(lonely.rank < ranked[0].rank / 2.0, "{ranked:#?}");
+}
