@@ -15,6 +15,7 @@ pub mod fix;
 pub mod models;
 pub mod profile;
 pub mod prompt;
+pub mod repomap;
 pub mod sandbox;
 pub mod sessions;
 pub mod template;

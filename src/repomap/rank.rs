@@ -1,0 +1,282 @@
+//! Ranking definitions by personalized PageRank over the file graph, the
+//! way Aider does: an edge runs from each file that references a name to
+//! each file that defines it, weighted so that rare, long and mentioned
+//! names count more; the random walk restarts at the files in focus.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::index::Index;
+
+const DAMPING: f64 = 0.85;
+const MAX_ITERATIONS: usize = 100;
+/// Per node, as networkx's default.
+const TOLERANCE: f64 = 1e-6;
+
+/// What the conversation points at.
+#[derive(Clone, Debug, Default)]
+pub struct Focus {
+    /// Files already in the conversation: they pull the ranking hardest and
+    /// their own definitions are left out of the map (the model has them).
+    pub chat_files: Vec<PathBuf>,
+    /// Files merely named: they pull the ranking and stay in the map.
+    pub mentioned_files: Vec<PathBuf>,
+    /// Identifiers named in the conversation.
+    pub mentioned_idents: Vec<String>,
+}
+
+/// One definition's share of the rank.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankedDef<'a> {
+    pub file: &'a Path,
+    pub name: &'a str,
+    pub rank: f64,
+}
+
+struct Edge {
+    from: usize,
+    to: usize,
+    weight: f64,
+    /// The definition (index into the table of (file, name)) this edge
+    /// leads to; `None` for an edge into a hub.
+    def: Option<usize>,
+}
+
+/// The definitions of `index`, best first. Ties break by path and name,
+/// so the order is deterministic.
+pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
+    let files: Vec<&PathBuf> = index.files.keys().collect();
+    let id: HashMap<&Path, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_path(), i))
+        .collect();
+    let chat: HashSet<usize> = ids(&id, &focus.chat_files);
+    let mentioned_idents: HashSet<&str> =
+        focus.mentioned_idents.iter().map(String::as_str).collect();
+
+    // name → files defining it (ascending, as files are visited in
+    // order); name → (file, count) referencing it.
+    let mut defines: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut references: HashMap<&str, Vec<(usize, u32)>> = HashMap::new();
+    for (i, tags) in index.files.values().enumerate() {
+        for d in &tags.defs {
+            let definers = defines.entry(d.name.as_str()).or_default();
+            if definers.last() != Some(&i) {
+                definers.push(i);
+            }
+        }
+        for (name, n) in &tags.refs {
+            references.entry(name.as_str()).or_default().push((i, *n));
+        }
+    }
+    // Names in order, so node numbering (and float sums) are deterministic.
+    let mut names: Vec<(&str, &Vec<usize>)> = defines.iter().map(|(k, v)| (*k, v)).collect();
+    names.sort_unstable_by_key(|(name, _)| *name);
+
+    // Files are nodes 0..n; a name defined in several files gets a hub
+    // node n.. between its referencers and its definers, so the graph grows
+    // with refs + defs instead of refs × defs (`new` alone is defined in
+    // hundreds of files of a large tree).
+    let n = files.len();
+    let mut hubs = 0;
+    let mut edges = Vec::new();
+    let mut defs: Vec<(usize, &str)> = Vec::new();
+    for &(name, definers) in &names {
+        let mut mul = 1.0;
+        if mentioned_idents.contains(&name) {
+            mul *= 10.0;
+        }
+        if is_distinctive(name) {
+            mul *= 10.0;
+        }
+        if name.starts_with('_') {
+            mul *= 0.1;
+        }
+        // Rarer names say more about where to look.
+        if definers.len() > 5 {
+            mul *= 0.1;
+        }
+        let refs = references.get(&name);
+        // Rarer names say more: an inverse document frequency over the
+        // files referring to the name (`len` is everywhere, and tells
+        // little about where to look).
+        let referrers = refs.map_or(0, Vec::len);
+        mul *= (1.0 + n as f64 / (1 + referrers) as f64).ln();
+        let Some(refs) = refs else {
+            // An unreferenced definition still gets a little rank.
+            for &to in definers {
+                edges.push(Edge {
+                    from: to,
+                    to,
+                    weight: 0.1 * mul,
+                    def: Some(defs.len()),
+                });
+                defs.push((to, name));
+            }
+            continue;
+        };
+        let (target, def) = match definers.iter().next() {
+            Some(&only) if definers.len() == 1 => {
+                defs.push((only, name));
+                (only, Some(defs.len() - 1))
+            }
+            _ => {
+                let hub = n + hubs;
+                hubs += 1;
+                for &to in definers {
+                    edges.push(Edge {
+                        from: hub,
+                        to,
+                        weight: 1.0,
+                        def: Some(defs.len()),
+                    });
+                    defs.push((to, name));
+                }
+                (hub, None)
+            }
+        };
+        for &(from, count) in refs {
+            let use_mul = if chat.contains(&from) {
+                mul * 50.0
+            } else {
+                mul
+            };
+            edges.push(Edge {
+                from,
+                to: target,
+                weight: use_mul * f64::from(count).sqrt(),
+                def,
+            });
+        }
+    }
+
+    // The walk also restarts where a mentioned name is defined, unless the
+    // name is too common to point anywhere.
+    let defining_mentioned: BTreeSet<usize> = focus
+        .mentioned_idents
+        .iter()
+        .filter_map(|name| defines.get(name.as_str()))
+        .filter(|definers| definers.len() <= 5)
+        .flatten()
+        .copied()
+        .collect();
+    let mut personal = personalization(&files, &id, focus, defining_mentioned);
+    personal.resize(n + hubs, 0.0);
+    let ranks = pagerank(n + hubs, &edges, &personal);
+
+    // Spread each node's rank over its out-edges onto the definitions
+    // (edges into a hub carry no definition; the hub passes it on).
+    let mut out_weight = vec![0.0; n + hubs];
+    for e in &edges {
+        out_weight[e.from] += e.weight;
+    }
+    let mut by_def = vec![0.0; defs.len()];
+    for e in &edges {
+        if let Some(d) = e.def
+            && out_weight[e.from] > 0.0
+        {
+            by_def[d] += ranks[e.from] * e.weight / out_weight[e.from];
+        }
+    }
+    // Sort on file indices (in path order) rather than paths: much faster.
+    let mut order: Vec<((usize, &str), f64)> = defs
+        .into_iter()
+        .zip(by_def)
+        .filter(|((file, _), _)| !chat.contains(file))
+        .collect();
+    order.sort_by(|(a, ra), (b, rb)| rb.total_cmp(ra).then_with(|| a.cmp(b)));
+    order
+        .into_iter()
+        .map(|((file, name), rank)| RankedDef {
+            file: files[file].as_path(),
+            name,
+            rank,
+        })
+        .collect()
+}
+
+fn ids(id: &HashMap<&Path, usize>, paths: &[PathBuf]) -> HashSet<usize> {
+    paths
+        .iter()
+        .filter_map(|p| id.get(p.as_path()).copied())
+        .collect()
+}
+
+/// Long snake_case, camelCase or kebab-case names are unlikely to collide.
+fn is_distinctive(name: &str) -> bool {
+    let has_lower = name.chars().any(|c| c.is_lowercase());
+    let has_upper = name.chars().any(|c| c.is_uppercase());
+    name.len() >= 8 && (name.contains('_') || name.contains('-') || (has_lower && has_upper))
+}
+
+/// Where the walk restarts: the chat and mentioned files, `also`, and files
+/// whose name matches a mentioned identifier; uniform when nothing is in
+/// focus.
+fn personalization(
+    files: &[&PathBuf],
+    id: &HashMap<&Path, usize>,
+    focus: &Focus,
+    also: BTreeSet<usize>,
+) -> Vec<f64> {
+    let mut chosen = also;
+    chosen.extend(ids(id, &focus.chat_files));
+    chosen.extend(ids(id, &focus.mentioned_files));
+    let idents: HashSet<&str> = focus.mentioned_idents.iter().map(String::as_str).collect();
+    for (i, f) in files.iter().enumerate() {
+        if f.file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| idents.contains(s))
+        {
+            chosen.insert(i);
+        }
+    }
+    let n = files.len();
+    if chosen.is_empty() {
+        return vec![1.0 / n.max(1) as f64; n];
+    }
+    let mut p = vec![0.0; n];
+    for &i in &chosen {
+        p[i] = 1.0 / chosen.len() as f64;
+    }
+    p
+}
+
+/// Weighted PageRank by power iteration, self-loops left out; dangling files jump by the
+/// personalization vector (as networkx does).
+fn pagerank(n: usize, edges: &[Edge], personal: &[f64]) -> Vec<f64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    // Self-loops (unreferenced definitions) only share out their file's
+    // rank afterwards: in the walk they would trap rank in files that
+    // refer to nothing else, lifting every isolated file to the top.
+    let walked = || edges.iter().filter(|e| e.from != e.to);
+    let mut out_weight = vec![0.0; n];
+    for e in walked() {
+        out_weight[e.from] += e.weight;
+    }
+    // Each edge's share of its source's rank, computed once.
+    let flows: Vec<(usize, usize, f64)> = walked()
+        .filter(|e| out_weight[e.from] > 0.0)
+        .map(|e| (e.from, e.to, DAMPING * e.weight / out_weight[e.from]))
+        .collect();
+    let dangling_nodes: Vec<usize> = (0..n).filter(|&i| out_weight[i] <= 0.0).collect();
+    let mut rank = personal.to_vec();
+    for _ in 0..MAX_ITERATIONS {
+        let dangling: f64 = dangling_nodes.iter().map(|&i| rank[i]).sum();
+        let mut next: Vec<f64> = personal
+            .iter()
+            .map(|p| (1.0 - DAMPING + DAMPING * dangling) * p)
+            .collect();
+        for &(from, to, share) in &flows {
+            next[to] += rank[from] * share;
+        }
+        let diff: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
+        rank = next;
+        if diff < TOLERANCE * n as f64 {
+            break;
+        }
+    }
+    rank
+}

@@ -1,0 +1,81 @@
+//! The map as text: the best-ranked definitions grouped under their file's
+//! path, cut to a token budget.
+//!
+//! ```text
+//! src/lib.rs:
+//!   12: pub struct Config {
+//!   40: pub fn load(path: &Path) -> Result<Config, Error> {
+//! ```
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use super::index::Index;
+use super::rank::RankedDef;
+use crate::profile::tokens::BYTES_PER_TOKEN;
+
+/// Definitions in a row that may not fit before rendering stops.
+const MAX_MISSES: usize = 200;
+
+/// Renders as many of `ranked` (best first) as fit in `max_tokens`
+/// (estimated at [`BYTES_PER_TOKEN`] bytes a token). Files come in the
+/// order of their best definition, lines within a file in source order.
+pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> String {
+    let budget = max_tokens.saturating_mul(BYTES_PER_TOKEN);
+    let mut used = 0;
+    let mut misses = 0;
+    let mut order: Vec<&Path> = Vec::new();
+    let mut chosen: HashMap<&Path, BTreeSet<(u32, &str)>> = HashMap::new();
+    for r in ranked {
+        let Some(tags) = index.files.get(r.file) else {
+            continue;
+        };
+        let lines: Vec<(u32, &str)> = tags
+            .defs
+            .iter()
+            .filter(|d| d.name == r.name)
+            .map(|d| (d.line, d.text.as_str()))
+            .filter(|l| !chosen.get(r.file).is_some_and(|set| set.contains(l)))
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let header = if chosen.contains_key(r.file) {
+            0
+        } else {
+            header(r.file).len()
+        };
+        let cost = header + lines.iter().map(|&(n, t)| line(n, t).len()).sum::<usize>();
+        if used + cost > budget {
+            // Something smaller further down may still fit, but the tail of
+            // a large tree is long: stop once nothing has fit for a while.
+            misses += 1;
+            if misses > MAX_MISSES {
+                break;
+            }
+            continue;
+        }
+        misses = 0;
+        used += cost;
+        if header > 0 {
+            order.push(r.file);
+        }
+        chosen.entry(r.file).or_default().extend(lines);
+    }
+    let mut out = String::with_capacity(used);
+    for file in order {
+        out.push_str(&header(file));
+        for &(n, t) in chosen.get(file).into_iter().flatten() {
+            out.push_str(&line(n, t));
+        }
+    }
+    out
+}
+
+fn header(file: &Path) -> String {
+    format!("{}:\n", file.display())
+}
+
+fn line(number: u32, text: &str) -> String {
+    format!("{number:>5}: {text}\n")
+}
