@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod eval;
 pub mod fix;
 pub mod models;
 pub mod profile;
