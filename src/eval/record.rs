@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::task::{Difficulty, Policy};
+
 /// `run.json`: everything needed to say what was compared.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct RunInfo {
@@ -15,16 +17,26 @@ pub struct RunInfo {
     pub kiln: KilnBuild,
     pub suite: String,
     /// sha256 over the sorted task ids and the bytes of their files, so two
-    /// runs can be compared only when they ran the same tasks.
+    /// runs can be compared only when they ran the same tasks. Taken over
+    /// the selection before `--shard`, so every shard of a run shares it.
     pub task_set_hash: String,
-    /// The task ids run (after `--tag`/`--task` filters and `--shard`).
-    pub tasks: Vec<String>,
+    /// The tasks run (after `--tag`/`--task` filters and `--shard`).
+    pub tasks: Vec<TaskMeta>,
     pub trials: u32,
     pub sides: Vec<SideInfo>,
     pub machine: Machine,
     /// `i/n` when this run is one shard of a larger one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+}
+
+/// What reports need to know of a task without its directory.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct TaskMeta {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub difficulty: Difficulty,
+    pub policy: Policy,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
