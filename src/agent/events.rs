@@ -79,6 +79,9 @@ pub enum EventKind {
         turn: u32,
         /// Messages in the request this turn sends.
         messages: usize,
+        /// The request's prompt in tokens against the context window.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        context: Option<super::context::ContextUse>,
     },
     /// Streamed text, for live display. Not written to JSONL by default.
     AssistantDelta {
@@ -218,6 +221,40 @@ pub enum EventKind {
         /// Workspace-relative paths restored or deleted.
         files: Vec<PathBuf>,
     },
+    /// The conversation passed the compaction point (or the user asked):
+    /// the model is being asked for a summary.
+    CompactionStarted {
+        turn: u32,
+        reason: super::compact::CompactReason,
+        /// The prompt before compaction.
+        tokens: crate::backend::count::TokenCount,
+    },
+    /// Older turns were replaced by one summary message (`message`, the
+    /// user message that now follows the system prompt); the last `kept`
+    /// messages stay as they were. The one planned prefix break.
+    Compacted {
+        turn: u32,
+        reason: super::compact::CompactReason,
+        summary_by: super::compact::SummaryBy,
+        /// Messages the summary replaced.
+        replaced: usize,
+        kept: usize,
+        tokens_before: crate::backend::count::TokenCount,
+        tokens_after: crate::backend::count::TokenCount,
+        message: String,
+        /// Why the model's summary was not used, when it was not.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A map of the repository (tree-sitter definitions ranked towards the
+    /// task) goes in front of the first task, once per session.
+    RepoMapAdded {
+        /// Its estimated tokens.
+        tokens: usize,
+        /// Source files indexed (the map shows the best ranked of them).
+        files: usize,
+        text: String,
+    },
     /// A non-fatal problem worth showing.
     Warning {
         message: String,
@@ -310,6 +347,8 @@ pub struct SessionStats {
     pub loop_guard_hits: u32,
     /// Calls the approval policy or the user did not let run.
     pub approvals_refused: u32,
+    /// Times the conversation was compacted.
+    pub compactions: u32,
     pub usage: Usage,
     pub wall_ms: u64,
     /// Totals of the local engine's per-turn figures.

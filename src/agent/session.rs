@@ -15,6 +15,7 @@ use crate::profile::ProfileInfo;
 use crate::sandbox::SandboxInfo;
 use crate::tools::{ToolContext, ToolError, ToolRegistry, ToolResult};
 
+use super::context::{CompactAt, ContextUse};
 use super::events::{EventKind, LimitsInfo, Outcome, SafetyInfo, SessionStats};
 use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice};
 use super::prefix::PrefixTracker;
@@ -33,6 +34,8 @@ pub struct Limits {
     pub max_tokens: Option<u64>,
     /// Identical failing calls before the loop guard ends the session.
     pub loop_guard_give_up: u32,
+    /// Where to compact, overriding the profile (`--compact-at`).
+    pub compact_at: Option<CompactAt>,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             timeout: None,
             max_tokens: None,
             loop_guard_give_up: 5,
+            compact_at: None,
         }
     }
 }
@@ -103,6 +107,27 @@ pub struct SessionProfile {
     pub scaffold: Scaffold,
     /// The tools a forced first call may use (empty: any).
     pub first_call_tools: Vec<String>,
+    /// Where the conversation is compacted (`None`: only when it would
+    /// not fit otherwise, or on `/compact`).
+    pub compact_at: Option<CompactAt>,
+}
+
+impl SessionProfile {
+    /// The request for `messages` with `tools` under this profile.
+    pub(crate) fn request<'a>(
+        &'a self,
+        messages: &'a [Message],
+        tools: &'a [ToolSpec],
+        resample: u32,
+    ) -> ChatRequest<'a> {
+        ChatRequest {
+            resample,
+            sampling: self.sampling,
+            tool_calls: self.tool_calls,
+            first_call_tools: &self.first_call_tools,
+            ..ChatRequest::new(messages, tools)
+        }
+    }
 }
 
 pub struct Session {
@@ -126,6 +151,8 @@ pub struct Session {
     interrupted: bool,
     /// Checkpoints before each turn's first change, and undo.
     undo: undo::UndoState,
+    /// Tasks and edited files for summaries; compaction bookkeeping.
+    compaction: compaction::CompactState,
 }
 
 impl Session {
@@ -161,6 +188,7 @@ impl Session {
             partial: String::new(),
             interrupted: false,
             undo: undo::UndoState::default(),
+            compaction: compaction::CompactState::default(),
         }
     }
 
@@ -278,6 +306,7 @@ impl Session {
         };
         self.emitter
             .emit(EventKind::UserMessage { text: task.clone() });
+        self.compaction.tasks.push(task.clone());
         let content = self.begin_task(&task);
         self.messages.push(Message::User { content });
         let cancel = self.ctx.cancel.clone();
@@ -485,26 +514,28 @@ impl Session {
         all.then(|| calls[0].name.clone())
     }
 
-    /// Sends the conversation; counts the usage.
+    /// Sends the conversation (compacted first if it outgrew its point);
+    /// counts the usage.
     async fn request(&mut self, turn: u32, resample: u32) -> Result<Completion, SessionEnd> {
+        let context: ContextUse = self.fit_context(turn).await?;
         self.emitter.emit(EventKind::TurnStarted {
             turn,
             messages: self.messages.len(),
+            context: Some(context),
         });
+        let compacted = std::mem::take(&mut self.compaction.just_compacted);
         if let Some(at) = self.prefix.observe(&self.messages) {
+            let reason = match compacted {
+                true => "compaction replaced the older turns with a summary",
+                false => "the conversation was rewritten",
+            };
             self.emitter.emit(EventKind::PrefixBroken {
                 turn,
                 at_message: at,
-                reason: "the conversation was rewritten".into(),
+                reason: reason.into(),
             });
         }
-        let request = ChatRequest {
-            resample,
-            sampling: self.profile.sampling,
-            tool_calls: self.profile.tool_calls,
-            first_call_tools: &self.profile.first_call_tools,
-            ..ChatRequest::new(&self.messages, &self.specs)
-        };
+        let request = self.profile.request(&self.messages, &self.specs, resample);
         let emitter = &mut self.emitter;
         let partial = &mut self.partial;
         partial.clear();
@@ -584,6 +615,9 @@ impl Session {
         // model is told, notice included.
         let (verdict, error_kind, full, details) = match &result.outcome {
             Ok(out) => {
+                self.compaction
+                    .edited
+                    .extend(out.details.changed_files.iter().cloned());
                 truncated_for_model = for_model != out.full;
                 let verdict = self.guard.succeeded(call, &out.full);
                 (verdict, None, Some(out.full.clone()), out.details.clone())
@@ -751,6 +785,14 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 #[path = "session_undo.rs"]
 mod undo;
 
+#[path = "session_compact.rs"]
+mod compaction;
+pub use compaction::{CompactError, Compaction};
+
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_compact_tests.rs"]
+mod compact_tests;

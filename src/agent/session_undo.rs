@@ -74,6 +74,17 @@ impl Session {
         self.undo.notes.extend(notes);
     }
 
+    /// Puts a repo map in front of the next task (once, at the start of
+    /// a session, so the prompt prefix never changes for it).
+    pub fn add_repo_map(&mut self, text: String, files: usize) {
+        self.emitter.emit(EventKind::RepoMapAdded {
+            tokens: crate::profile::tokens::estimate(&text),
+            files,
+            text: text.clone(),
+        });
+        self.undo.notes.push(text);
+    }
+
     /// The user message of a new task: queued undo notes first. Also
     /// starts the task's turn count for checkpoints afresh.
     pub(super) fn begin_task(&mut self, task: &str) -> String {

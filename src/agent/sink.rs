@@ -305,6 +305,7 @@ mod tests {
         em.emit(EventKind::TurnStarted {
             turn: 1,
             messages: 2,
+            context: None,
         });
         em.emit(EventKind::AssistantDelta {
             turn: 1,

@@ -4,6 +4,7 @@
 //! in-process llama.cpp engine) sits behind [`Backend`]. A backend streams
 //! partial output through a [`DeltaSink`] and returns the finished message.
 
+pub mod count;
 pub mod local;
 pub mod openai;
 pub mod scripted;
@@ -33,6 +34,9 @@ pub struct ChatRequest<'a> {
     /// tool call (the local engine's grammar), the tools it may call; empty
     /// means any.
     pub first_call_tools: &'a [String],
+    /// The reply must be text: no tool call (a compaction summary). The
+    /// tools stay in the request so the prompt prefix does not change.
+    pub answer_only: bool,
 }
 
 impl<'a> ChatRequest<'a> {
@@ -44,6 +48,7 @@ impl<'a> ChatRequest<'a> {
             sampling: SamplingPrefs::default(),
             tool_calls: ToolCallMode::Native,
             first_call_tools: &[],
+            answer_only: false,
         }
     }
 }
@@ -219,6 +224,18 @@ pub trait Backend: Send + Sync {
     /// (greedy local decoding otherwise gives the same one every time).
     fn can_resample(&self) -> bool {
         false
+    }
+
+    /// How many tokens `request`'s prompt takes: exact where the backend
+    /// has the model's tokenizer, else the documented estimate
+    /// ([`count::estimate_prompt`]).
+    async fn count_prompt(&self, request: &ChatRequest<'_>) -> count::TokenCount {
+        count::estimate_prompt(request)
+    }
+
+    /// How many tokens `text` takes, as [`Backend::count_prompt`] counts.
+    async fn count_text(&self, text: &str) -> count::TokenCount {
+        count::TokenCount::estimate(text)
     }
 
     /// Sends one request and returns the assistant message. Retries are the

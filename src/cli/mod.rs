@@ -101,6 +101,15 @@ pub struct LimitArgs {
     /// Most prompt + completion tokens before stopping (exit 3).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u64>,
+    /// Compact the conversation (summarise older turns) once the prompt
+    /// reaches this point: a fraction of the context window (`0.6`, `60%`)
+    /// or tokens (`6000`, `6k`). Default: the profile's `compact_at`.
+    #[arg(long, value_name = "POINT", value_parser = parse_compact_at)]
+    pub compact_at: Option<crate::agent::context::CompactAt>,
+}
+
+fn parse_compact_at(s: &str) -> Result<crate::agent::context::CompactAt, String> {
+    s.parse()
 }
 
 /// What the agent may do without asking, and where commands may write.

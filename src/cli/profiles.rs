@@ -110,11 +110,7 @@ async fn show(name: &str, backend: &BackendArgs, cwd: Option<PathBuf>) -> Result
     let (dir, repo) = workspace(cwd)?;
     let catalog = Catalog::discover(&repo).map_err(|e| e.to_string())?;
     let profile = catalog.get(name).map_err(|e| e.to_string())?;
-    let limits = LimitArgs {
-        max_turns: None,
-        timeout: None,
-        max_tokens: None,
-    };
+    let limits = LimitArgs::default();
     let cfg = config::load(&repo, &backend.overrides(&limits)).map_err(|e| e.to_string())?;
     let assembled = assemble(&profile, &cfg, &dir, &repo).map_err(|e| e.to_string())?;
     let counter = Counter::for_config(&cfg).await;

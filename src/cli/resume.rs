@@ -102,6 +102,7 @@ async fn prepare(args: &ResumeArgs) -> Result<Prepared, Failure> {
         meta.system_prompt_sha256.as_deref() == Some(&sha256_hex(&parts.system_prompt));
     let mut session = Session::resume(parts, replayed.history);
     session.queue_undo_notes(replayed.notes);
+    session.restore_memory(replayed.tasks, replayed.edited);
     session.start_resumed(&meta.id);
     setup.equip(&mut session, sandbox_warning);
     let mut warnings: Vec<String> = log.torn_warning().into_iter().collect();

@@ -43,6 +43,8 @@ pub struct Setup {
     pub cfg: Config,
     pub catalog: Catalog,
     profile_flag: Option<String>,
+    /// `--compact-at`, overriding the profile's point.
+    compact_at: Option<crate::agent::context::CompactAt>,
     safety: SafetyArgs,
     /// The entry point's approval policy when neither flag nor config sets one.
     default_policy: Policy,
@@ -80,6 +82,7 @@ impl Setup {
             cfg,
             catalog,
             profile_flag: backend.profile.clone(),
+            compact_at: limits.compact_at,
             safety: SafetyArgs::default(),
             default_policy: Policy::Full,
             approver: None,
@@ -208,7 +211,10 @@ impl Setup {
             tools,
             system_prompt: assembled.system_prompt,
             ctx,
-            limits: session_limits(cfg),
+            limits: Limits {
+                compact_at: self.compact_at,
+                ..session_limits(cfg)
+            },
             emitter,
             profile: chosen.session_profile(&selection.reason),
             safety,

@@ -114,6 +114,7 @@ impl Profile {
             tool_calls: self.tool_calls,
             scaffold: self.scaffold.clone(),
             first_call_tools: self.first_call_tools.clone(),
+            compact_at: Some(crate::agent::context::CompactAt::Fraction(self.compact_at)),
         }
     }
 

@@ -27,9 +27,13 @@ pub struct Replayed {
     pub history: Vec<Message>,
     /// Calls given an `interrupted` result.
     pub interrupted_calls: usize,
-    /// Undo notes recorded after the last task: the next task carries
-    /// them, as it would have in the live session.
+    /// Undo notes (and a repo map) recorded after the last task: the next
+    /// task carries them, as it would have in the live session.
     pub notes: Vec<String>,
+    /// The user's tasks as typed, and every file a call changed: what a
+    /// later compaction's summary must keep.
+    pub tasks: Vec<String>,
+    pub edited: Vec<std::path::PathBuf>,
 }
 
 pub fn replay(log: &SessionLog) -> Result<Replayed, SessionsError> {
@@ -63,9 +67,31 @@ impl State {
             // `Session::begin_task` puts them (so user messages never
             // follow each other).
             "user_message" => {
+                let task = field(v, "text")?;
                 let mut parts = std::mem::take(&mut self.out.notes);
-                parts.push(field(v, "text")?);
+                parts.push(task.clone());
+                self.out.tasks.push(task);
                 self.user(parts.join("\n\n"));
+            }
+            "repo_map_added" => self.out.notes.push(field(v, "text")?),
+            // The summary message follows the system prompt; the last
+            // `kept` messages stay.
+            "compacted" => {
+                let message = field(v, "message")?;
+                let kept = v["kept"]
+                    .as_u64()
+                    .ok_or("`compacted` event without `kept`")? as usize;
+                let history = &mut self.out.history;
+                if kept > history.len() {
+                    return Err(format!(
+                        "`compacted` keeps {kept} messages but only {} came before",
+                        history.len()
+                    ));
+                }
+                let tail = history.split_off(history.len() - kept);
+                history.clear();
+                history.push(Message::User { content: message });
+                history.extend(tail);
             }
             "nudged" => self.user(field(v, "text").map_err(|e| {
                 format!("{e} (a nudge recorded by an older kiln cannot be replayed)")
@@ -105,6 +131,10 @@ impl State {
                     format!("a result for call `{id}`, which the last assistant message did not make")
                 })?;
                 let call = self.pending.remove(at);
+                if let Some(files) = v["details"]["changed_files"].as_array() {
+                    let files = files.iter().filter_map(Value::as_str).map(Into::into);
+                    self.out.edited.extend(files);
+                }
                 let content = match v["for_model"].as_str() {
                     Some(seen) => seen.to_string(),
                     None => field(v, "output")?,

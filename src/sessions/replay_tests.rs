@@ -112,6 +112,40 @@ async fn replay_rebuilds_exactly_what_the_model_saw() {
 }
 
 #[tokio::test]
+async fn replay_follows_a_repo_map_and_a_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ws")).unwrap();
+    let file = dir.path().join("s.jsonl");
+    let big = "x\n".repeat(3_000);
+    let mut s = session(
+        dir.path(),
+        json!([
+            { "tool_calls": [{ "name": "write_file", "arguments": { "path": "big.txt", "content": big } }] },
+            { "tool_calls": [{ "name": "list_files", "arguments": {} }] },
+            { "text": "Summary: wrote big.txt." },
+            // Nudged once: the change was never checked.
+            { "text": "Done." },
+            { "text": "Really done." }
+        ]),
+        &file,
+    );
+    s.limits_mut().compact_at = Some(crate::agent::context::CompactAt::Tokens(2_500));
+    s.start();
+    s.add_repo_map("# Repo map\nsrc/lib.rs:\n  1: fn main()".into(), 1);
+    let end = s.run_task("write it").await;
+    assert_eq!(end.final_answer.as_deref(), Some("Really done."), "{end:?}");
+    assert_eq!(s.stats().compactions, 1);
+    let sent = &s.messages()[1..];
+    assert!(
+        matches!(&sent[0], Message::User { content } if content.contains("Summary: wrote big.txt.") && content.contains("- big.txt"))
+    );
+    let r = replayed(&file);
+    assert_eq!(r.history, sent);
+    assert_eq!(r.tasks, ["write it"]);
+    assert_eq!(r.edited, [std::path::PathBuf::from("big.txt")]);
+}
+
+#[tokio::test]
 async fn a_resumed_session_appends_and_replays_whole() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("ws")).unwrap();

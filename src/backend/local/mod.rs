@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::count::{self, TokenCount};
 use super::{
     Backend, BackendError, BackendInfo, ChatRequest, Completion, Delta, DeltaSink, FinishReason,
 };
@@ -128,7 +129,7 @@ impl LocalBackend {
         format: Format,
         answering_user: bool,
     ) -> Option<LazyGrammar> {
-        if !self.settings.constrained || request.tools.is_empty() {
+        if !self.settings.constrained || request.tools.is_empty() || request.answer_only {
             return None;
         }
         let forced = self.settings.call_first && answering_user;
@@ -184,6 +185,30 @@ impl Backend for LocalBackend {
 
     fn can_resample(&self) -> bool {
         true
+    }
+
+    /// Exact: the request rendered by the model's chat template and
+    /// tokenized by its vocabulary (the estimate only if either fails).
+    async fn count_prompt(&self, request: &ChatRequest<'_>) -> TokenCount {
+        let estimate = || count::estimate_prompt(request);
+        let text = match request.tool_calls == ToolCallMode::Text {
+            true => self.render(&text_mode_messages(request.messages), &[], true),
+            false => self.render(request.messages, request.tools, true),
+        };
+        let Ok(text) = text else {
+            return estimate();
+        };
+        match self.engine.tokenize(text).await {
+            Ok(tokens) => TokenCount::exact(tokens.len() as u64),
+            Err(_) => estimate(),
+        }
+    }
+
+    async fn count_text(&self, text: &str) -> TokenCount {
+        match self.engine.tokenize(text.to_string()).await {
+            Ok(tokens) => TokenCount::exact(tokens.len() as u64),
+            Err(_) => TokenCount::estimate(text),
+        }
     }
 
     async fn complete(

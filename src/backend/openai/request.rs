@@ -14,7 +14,8 @@ use async_openai::types::chat::{
     ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
     ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
     ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions, ChatCompletionTool,
-    ChatCompletionTools, CreateChatCompletionRequest, FunctionCall, FunctionObject,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
+    FunctionObject, ToolChoiceOptions,
 };
 use serde_json::{Map, Value};
 
@@ -69,6 +70,10 @@ fn typed_request(cfg: &EndpointConfig, request: ChatRequest<'_>) -> CreateChatCo
             include_obfuscation: None,
         }),
         tools,
+        // Keep the tools (the cached prefix) but forbid calling them.
+        tool_choice: (request.answer_only && !request.tools.is_empty() && !text_mode).then_some(
+            ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
+        ),
         temperature: cfg.temperature.or(request.sampling.temperature),
         top_p: request.sampling.top_p,
         max_tokens: cfg.max_tokens,
