@@ -242,6 +242,10 @@ pub enum EventKind {
         tokens_before: crate::backend::count::TokenCount,
         tokens_after: crate::backend::count::TokenCount,
         message: String,
+        /// The local engine's figures for the summary request (it should
+        /// reuse the whole conversation's KV cache).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary_engine: Option<EngineMetrics>,
         /// Why the model's summary was not used, when it was not.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,

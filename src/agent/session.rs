@@ -110,6 +110,8 @@ pub struct SessionProfile {
     /// Where the conversation is compacted (`None`: only when it would
     /// not fit otherwise, or on `/compact`).
     pub compact_at: Option<CompactAt>,
+    /// Tokens of repo map for the first task (0: none).
+    pub repo_map_tokens: usize,
 }
 
 impl SessionProfile {

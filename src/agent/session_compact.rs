@@ -17,6 +17,7 @@ use crate::agent::session::SessionEnd;
 use crate::backend::count::TokenCount;
 use crate::backend::{BackendError, ChatRequest, Delta};
 use crate::chat::Message;
+use crate::engine::EngineMetrics;
 
 /// Tokens of recent turns kept verbatim when the window is unknown.
 const KEEP_TOKENS_UNKNOWN_WINDOW: u64 = 2_000;
@@ -123,7 +124,8 @@ impl Session {
             reason,
             tokens: count(before),
         });
-        let (summary, summary_by, error) = match self.summarise().await {
+        let mut summary_engine = None;
+        let (summary, summary_by, error) = match self.summarise(&mut summary_engine).await {
             Ok(text) => (text, SummaryBy::Model, None),
             Err(BackendError::Cancelled) => return Err(CompactError::Cancelled),
             Err(e) => (
@@ -158,6 +160,7 @@ impl Session {
             tokens_before: count(before),
             tokens_after: count(after),
             message,
+            summary_engine,
             error,
         });
         Ok(Compaction {
@@ -180,7 +183,10 @@ impl Session {
 
     /// Asks the model for the summary: the conversation as it is plus one
     /// request, tools listed but not callable.
-    async fn summarise(&mut self) -> Result<String, BackendError> {
+    async fn summarise(
+        &mut self,
+        engine: &mut Option<EngineMetrics>,
+    ) -> Result<String, BackendError> {
         let mut messages = self.messages.clone();
         messages.push(Message::User {
             content: compact::SUMMARY_REQUEST.to_string(),
@@ -202,6 +208,7 @@ impl Session {
                 .get_or_insert_with(Default::default)
                 .add(m);
         }
+        engine.clone_from(&completion.engine);
         let text = completion.text.trim();
         match text.is_empty() {
             true => Err(BackendError::Protocol(

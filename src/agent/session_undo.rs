@@ -74,6 +74,13 @@ impl Session {
         self.undo.notes.extend(notes);
     }
 
+    /// The repo map budget while the session still wants one: the profile
+    /// asks for it and no task has run yet.
+    pub fn repo_map_budget(&self) -> Option<usize> {
+        let fresh = self.compaction.tasks.is_empty() && self.messages.len() == 1;
+        (fresh && self.profile.repo_map_tokens > 0).then_some(self.profile.repo_map_tokens)
+    }
+
     /// Puts a repo map in front of the next task (once, at the start of
     /// a session, so the prompt prefix never changes for it).
     pub fn add_repo_map(&mut self, text: String, files: usize) {
@@ -83,6 +90,8 @@ impl Session {
             text: text.clone(),
         });
         self.undo.notes.push(text);
+        // Once per session: the first task's message is part of the prefix.
+        self.profile.repo_map_tokens = 0;
     }
 
     /// The user message of a new task: queued undo notes first. Also

@@ -106,7 +106,9 @@ impl<W: Write + Send> EventSink for ProgressSink<W> {
     }
 }
 
-fn progress_line(kind: &EventKind) -> Option<String> {
+/// The one-line text of an event for the progress output (the TUI shows
+/// some of the same lines as notices).
+pub fn progress_line(kind: &EventKind) -> Option<String> {
     Some(match kind {
         EventKind::SessionStarted {
             backend,
@@ -161,7 +163,34 @@ fn progress_line(kind: &EventKind) -> Option<String> {
         EventKind::FixCompleted { summary } => {
             format!("kiln fix: {}", super::events::wire_name(&summary.outcome))
         }
+        EventKind::TurnStarted {
+            turn,
+            context: Some(c),
+            ..
+        } => format!("── turn {turn} · context {}", context_text(c)),
         EventKind::TurnStarted { turn, .. } => format!("── turn {turn}"),
+        EventKind::CompactionStarted { tokens, .. } => format!(
+            "  ⇣ compacting the conversation ({}{} tokens)…",
+            approx(tokens.exact),
+            tokens.tokens
+        ),
+        EventKind::Compacted {
+            replaced,
+            tokens_before,
+            tokens_after,
+            summary_by,
+            ..
+        } => format!(
+            "  ⇣ compacted: {replaced} messages summarised ({}), {}{} → {}{} tokens",
+            super::events::wire_name(summary_by),
+            approx(tokens_before.exact),
+            tokens_before.tokens,
+            approx(tokens_after.exact),
+            tokens_after.tokens
+        ),
+        EventKind::RepoMapAdded { tokens, files, .. } => {
+            format!("  ⌘ repo map: ≈{tokens} tokens over {files} source files")
+        }
         EventKind::AssistantMessage {
             text, tool_calls, ..
         } if !tool_calls.is_empty() && !text.trim().is_empty() => {
@@ -275,6 +304,32 @@ fn one_line(text: &str, max_chars: usize) -> String {
     } else {
         let cut: String = flat.chars().take(max_chars).collect();
         format!("{cut}…")
+    }
+}
+
+/// `1.2k/8k tokens (15%)`, `≈1.2k tokens` where the window is unknown.
+pub fn context_text(c: &super::context::ContextUse) -> String {
+    let used = format!("{}{}", approx(c.exact), short(c.tokens));
+    match c.window {
+        Some(w) if w > 0 => format!(
+            "{used}/{} tokens ({}%)",
+            short(w),
+            (c.tokens * 100).div_ceil(w)
+        ),
+        _ => format!("{used} tokens"),
+    }
+}
+
+fn approx(exact: bool) -> &'static str {
+    if exact { "" } else { "≈" }
+}
+
+/// Tokens in thousands past 1,000: `950`, `1.2k`, `32k`.
+fn short(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
+        _ => format!("{}k", n / 1000),
     }
 }
 

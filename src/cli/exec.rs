@@ -51,6 +51,7 @@ pub(crate) struct Prepared {
 pub(crate) async fn run_prepared(prepared: Result<Prepared, Failure>, json: bool) -> u8 {
     match prepared {
         Ok(mut prepared) => {
+            super::repo_map::add(&mut prepared.session, &prepared.task).await;
             let end = prepared.session.run_task(&prepared.task).await;
             if let (false, Some(answer)) = (json, &end.final_answer) {
                 println!("{answer}");

@@ -9,6 +9,7 @@ pub mod fix;
 pub mod models;
 pub mod profiles;
 pub mod recording;
+pub mod repo_map;
 pub mod resume;
 pub mod sandbox_exec;
 pub mod sessions;

@@ -117,12 +117,17 @@ async fn show(name: &str, backend: &BackendArgs, cwd: Option<PathBuf>) -> Result
     println!("# profile {} ({})", profile.name, profile.origin);
     println!("{}", profile.description);
     println!(
-        "edit style: {} · tool calls: {} · compact at: {:.0}% · tool output: {} lines / {} tokens",
+        "edit style: {} · tool calls: {} · compact at: {:.0}% · tool output: {} lines / {} tokens \
+         · repo map: {}",
         wire_name(&profile.edit_style),
         wire_name(&profile.tool_calls),
         profile.compact_at * 100.0,
         profile.tool_output.max_lines,
         profile.tool_output.max_tokens,
+        match profile.repo_map_tokens {
+            0 => "off".to_string(),
+            n => format!("{n} tokens"),
+        },
     );
     println!(
         "sampling: {} · auto: {}",

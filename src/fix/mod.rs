@@ -88,6 +88,7 @@ pub async fn attempts(
         session.limits_mut().timeout = plan
             .deadline
             .map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+        crate::cli::repo_map::add(session, &prompt).await;
         let end = session.run_task(&prompt).await;
         final_answer = end.final_answer.clone().or(final_answer);
         let restored = match snapshot.restore(root) {

@@ -364,6 +364,7 @@ fn merge(source: &Source, parent: Option<Profile>) -> Result<Profile, ProfileErr
                 .unwrap_or(base.tool_output.max_tokens),
         },
         compact_at: f.compact_at.unwrap_or(base.compact_at),
+        repo_map_tokens: f.repo_map_tokens.unwrap_or(base.repo_map_tokens),
         // Match rules are not inherited, except by a profile extending
         // the one of its own name: a derived profile says when it applies.
         rules: f
@@ -403,6 +404,7 @@ impl Profile {
                 max_tokens: 7500,
             },
             compact_at: 0.8,
+            repo_map_tokens: 0,
             rules: None,
             scaffold: Scaffold::default(),
             tool_overrides: BTreeMap::new(),

@@ -81,6 +81,8 @@ pub struct ProfileFile {
     pub first_call_tools: Option<Vec<String>>,
     /// Compact when the conversation fills this fraction of the context.
     pub compact_at: Option<f32>,
+    /// Tokens of repo map put in front of a session's first task (0: none).
+    pub repo_map_tokens: Option<usize>,
     #[serde(default)]
     pub sampling: SamplingPrefs,
     #[serde(default)]

@@ -76,6 +76,8 @@ pub struct Profile {
     pub tool_output: OutputBudget,
     /// Fraction of the context at which the conversation is compacted.
     pub compact_at: f32,
+    /// Tokens of repo map given with the first task (0: none).
+    pub repo_map_tokens: usize,
     pub rules: Option<MatchRules>,
     pub scaffold: Scaffold,
     /// `tools/<tool>.toml` files replacing or re-describing a tool's spec.
@@ -115,6 +117,7 @@ impl Profile {
             scaffold: self.scaffold.clone(),
             first_call_tools: self.first_call_tools.clone(),
             compact_at: Some(crate::agent::context::CompactAt::Fraction(self.compact_at)),
+            repo_map_tokens: self.repo_map_tokens,
         }
     }
 

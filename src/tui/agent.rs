@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::compact::CompactReason;
 use crate::agent::{Emitter, Event, EventSink, Session};
 use crate::approval::{Answer, Approver, Policy, Request};
 use crate::cli::setup::Setup;
@@ -32,6 +33,8 @@ pub enum Op {
     Diff,
     /// `/undo`: restore the files from before the last change.
     Undo,
+    /// `/compact`: summarise the older turns now (Esc interrupts).
+    Compact { cancel: CancellationToken },
 }
 
 /// What the agent tells the UI.
@@ -101,6 +104,7 @@ pub async fn run(
                 Some(s) => {
                     s.set_cancel(cancel);
                     let task = attach_files(s.tool_context(), &text);
+                    crate::cli::repo_map::add(s, &text).await;
                     s.run_task(&task).await;
                 }
                 None => notice(
@@ -166,6 +170,17 @@ pub async fn run(
                     Ok(_) => {}
                     Err(e) => notice(&ui, Level::Error, format!("cannot undo: {e}")),
                 },
+                None => notice(&ui, Level::Error, "no session"),
+            },
+            Op::Compact { cancel } => match session.as_mut() {
+                Some(s) => {
+                    s.set_cancel(cancel);
+                    let turn = s.stats().turns;
+                    match s.compact(turn, CompactReason::User).await {
+                        Ok(_) => {}
+                        Err(e) => notice(&ui, Level::Info, e.to_string()),
+                    }
+                }
                 None => notice(&ui, Level::Error, "no session"),
             },
             Op::Approval(policy) => {

@@ -324,6 +324,12 @@ impl App {
             }
             ("/diff", _) => Op::Diff,
             ("/undo", _) => Op::Undo,
+            ("/compact", _) => {
+                let cancel = CancellationToken::new();
+                self.running = Some(cancel.clone());
+                self.status.set_running(true);
+                Op::Compact { cancel }
+            }
             ("/model", m) if !m.is_empty() => Op::Model(m.to_string()),
             ("/profile", p) if !p.is_empty() => Op::Profile(p.to_string()),
             ("/approval", p) => match <Policy as clap::ValueEnum>::from_str(p, true) {

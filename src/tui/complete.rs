@@ -26,6 +26,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/clear", "start a new conversation"),
     ("/diff", "show what this session changed"),
     (
+        "/compact",
+        "summarise the older turns now to free context (the latest turns stay)",
+    ),
+    (
         "/undo",
         "restore the files as they were before the last change",
     ),

@@ -19,8 +19,12 @@ pub struct Status {
     approval: String,
     context_window: Option<u64>,
     prices: Option<crate::backend::Prices>,
-    /// Tokens in the conversation after the last turn.
+    /// Tokens in the conversation: counted before each request (exact on
+    /// the local engine, estimated for endpoints), then the turn's usage.
     context_used: u64,
+    /// `context_used` is an estimate.
+    context_estimated: bool,
+    compactions: u32,
     totals: Usage,
     last_engine: Option<EngineMetrics>,
     last_turn: Option<Duration>,
@@ -47,13 +51,31 @@ impl Status {
                     .map(|s| wire_name(&s.approval))
                     .unwrap_or_default();
             }
+            EventKind::TurnStarted {
+                context: Some(c), ..
+            } => {
+                self.context_used = c.tokens;
+                self.context_estimated = !c.exact;
+                if c.window.is_some() {
+                    self.context_window = c.window;
+                }
+            }
+            EventKind::Compacted { tokens_after, .. } => {
+                self.context_used = tokens_after.tokens;
+                self.context_estimated = !tokens_after.exact;
+                self.compactions += 1;
+            }
             EventKind::TurnCompleted {
                 usage,
                 duration_ms,
                 engine,
                 ..
             } => {
-                self.context_used = usage.prompt_tokens + usage.completion_tokens;
+                // The backend's own count, where it gave one.
+                if usage.prompt_tokens > 0 {
+                    self.context_used = usage.prompt_tokens + usage.completion_tokens;
+                    self.context_estimated = false;
+                }
                 self.totals.prompt_tokens += usage.prompt_tokens;
                 self.totals.completion_tokens += usage.completion_tokens;
                 if let Some(c) = usage.cached_tokens {
@@ -90,7 +112,8 @@ impl Status {
             format!("{} {}", self.provider, self.model),
             Style::default().fg(Color::Cyan),
         ));
-        let used = tokens(self.context_used);
+        let approx = if self.context_estimated { "≈" } else { "" };
+        let used = format!("{approx}{}", tokens(self.context_used));
         parts.push(Span::raw(match self.context_window {
             Some(w) if w > 0 => format!(
                 "ctx {used}/{} ({}%)",
@@ -99,6 +122,9 @@ impl Status {
             ),
             _ => format!("ctx {used}"),
         }));
+        if self.compactions > 0 {
+            parts.push(Span::raw(format!("compacted ×{}", self.compactions)));
+        }
         if let Some(m) = &self.last_engine {
             let reuse = match m.prompt_tokens {
                 0 => 0,

@@ -199,6 +199,12 @@ impl Transcript {
                 Level::Warning,
                 format!("retry {attempt} in {delay_ms} ms: {reason}"),
             ),
+            EventKind::CompactionStarted { .. }
+            | EventKind::Compacted { .. }
+            | EventKind::RepoMapAdded { .. } => match crate::agent::sink::progress_line(kind) {
+                Some(line) => self.notice(Level::Info, line.trim().to_string()),
+                None => return false,
+            },
             EventKind::PrefixBroken { reason, .. } => {
                 self.notice(Level::Info, format!("prompt prefix broken: {reason}"))
             }
