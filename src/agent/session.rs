@@ -12,7 +12,9 @@ use crate::approval::Approvals;
 use crate::backend::{Backend, ChatRequest, Completion, Delta, FinishReason};
 use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec};
 use crate::profile::ProfileInfo;
+use crate::profile::tokens::BYTES_PER_TOKEN;
 use crate::sandbox::SandboxInfo;
+use crate::tools::truncate::head_tail;
 use crate::tools::{ToolContext, ToolError, ToolRegistry, ToolResult};
 
 use super::context::{CompactAt, ContextUse};
@@ -597,6 +599,9 @@ impl Session {
             }
         };
         let mut for_model = result.for_model(self.tools.spec(&call.name));
+        if result.outcome.is_ok() {
+            for_model = self.fit_output(for_model).await;
+        }
         let checked_changes = self.progress.observe(call, &result.outcome);
         let scaffold = &self.profile.scaffold;
         match &result.outcome {
@@ -658,6 +663,19 @@ impl Session {
             duration_ms: result.duration.as_millis() as u64,
         });
         end
+    }
+
+    /// A tool's output for the model within the profile's token budget:
+    /// tools cut at the estimate (bytes / 3); where the backend counts
+    /// exactly and the text still runs over, it is cut again to fit.
+    async fn fit_output(&mut self, text: String) -> String {
+        let budget = (self.ctx.limits.max_output_bytes / BYTES_PER_TOKEN) as u64;
+        let count = self.backend.count_text(&text).await;
+        if !count.exact || count.tokens <= budget || count.tokens == 0 {
+            return text;
+        }
+        let bytes = (text.len() as u64 * budget / count.tokens) as usize;
+        head_tail(&text, usize::MAX, bytes).0
     }
 
     /// Checks `call` against the approval policy (asking the user where it

@@ -12,6 +12,7 @@ use crate::agent::compact::SUMMARY_REQUEST;
 use crate::agent::context::CompactAt;
 use crate::agent::events::Event;
 use crate::agent::sink::EventSink;
+use crate::backend::count::TokenCount;
 use crate::backend::{BackendError, BackendInfo, DeltaSink};
 use crate::tools::workspace::Workspace;
 use crate::tools::{ToolContext, ToolLimits};
@@ -20,6 +21,9 @@ struct Listed {
     answers: Mutex<VecDeque<Completion>>,
     requests: Mutex<Vec<(Vec<Message>, bool)>>,
     window: u64,
+    /// Counts exactly, one token per byte (a tokenizer far worse than
+    /// the estimate), when set.
+    bytes_are_tokens: bool,
 }
 
 #[async_trait]
@@ -32,6 +36,13 @@ impl Backend for Listed {
             parameters: None,
             context_window: Some(self.window),
             prices: None,
+        }
+    }
+
+    async fn count_text(&self, text: &str) -> TokenCount {
+        match self.bytes_are_tokens {
+            true => TokenCount::exact(text.len() as u64),
+            false => TokenCount::estimate(text),
         }
     }
 
@@ -120,6 +131,7 @@ async fn run(answers: Vec<Completion>, window: u64, at: CompactAt, big: usize) -
         answers: Mutex::new(answers.into()),
         requests: Mutex::new(Vec::new()),
         window,
+        bytes_are_tokens: false,
     });
     let events = Arc::new(Mutex::new(Vec::new()));
     let specs = crate::tools::spec::load_specs(None).unwrap();
@@ -279,4 +291,77 @@ async fn a_conversation_that_cannot_fit_stops_with_a_clear_error() {
     );
     // Only the first request was sent: no request past the window.
     assert_eq!(r.requests.len(), 1);
+}
+
+#[tokio::test]
+async fn outputs_are_cut_to_the_token_budget_where_counts_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (1..=200).map(|i| format!("line {i:04}\n")).collect();
+    std::fs::write(dir.path().join("f.txt"), &text).unwrap();
+    let mut results = Vec::new();
+    for exact in [false, true] {
+        let backend = Arc::new(Listed {
+            answers: Mutex::new(
+                vec![
+                    answer(
+                        "",
+                        &[("shell", serde_json::json!({"command": "cat f.txt"}))],
+                    ),
+                    answer("done", &[]),
+                ]
+                .into(),
+            ),
+            requests: Mutex::new(Vec::new()),
+            window: 100_000,
+            bytes_are_tokens: exact,
+        });
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let specs = crate::tools::spec::load_specs(None).unwrap();
+        let mut session = Session::new(SessionParts {
+            backend: backend.clone(),
+            tools: ToolRegistry::builtin(specs).unwrap(),
+            system_prompt: "system".into(),
+            ctx: ToolContext {
+                workspace: Workspace::new(dir.path()).unwrap(),
+                // 3,000 bytes: a budget of 1,000 tokens at the estimate.
+                limits: ToolLimits {
+                    max_output_bytes: 3_000,
+                    ..ToolLimits::default()
+                },
+                cancel: CancellationToken::new(),
+                reads: Default::default(),
+            },
+            limits: Limits::default(),
+            emitter: Emitter::new("s".into(), vec![Box::new(Collect(events.clone()))]),
+            profile: Default::default(),
+            safety: Default::default(),
+        });
+        session.run_task("show f.txt").await;
+        let seen = session
+            .messages()
+            .iter()
+            .find_map(|m| match m {
+                Message::Tool { content, .. } => Some(content.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let full = events
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|e| match e {
+                EventKind::ToolCallCompleted { output, .. } => Some(output.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(full.contains("line 0100\n"), "events keep the full output");
+        results.push(seen);
+    }
+    // The estimate lets 2,000 bytes through a 3,000-byte budget; counted
+    // at a token per byte they are cut to the 1,000-token budget, head and
+    // tail kept, with the marker.
+    assert!(results[0].contains("line 0100\n") && !results[0].contains("omitted"));
+    assert!(results[1].len() <= 1_000, "{}", results[1].len());
+    assert!(results[1].contains("line 0001\n") && results[1].contains("line 0200"));
+    assert!(results[1].contains("tokens) omitted"), "{}", results[1]);
 }

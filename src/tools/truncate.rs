@@ -23,7 +23,7 @@ pub fn head_tail(text: &str, max_lines: usize, max_bytes: usize) -> (String, boo
         max_lines
     };
     let bytes = if max_bytes >= 200 {
-        max_bytes - 60
+        max_bytes - 80
     } else {
         max_bytes
     };
@@ -37,8 +37,9 @@ pub fn head_tail(text: &str, max_lines: usize, max_bytes: usize) -> (String, boo
         out.push('\n');
     }
     out.push_str(&format!(
-        "[… {omitted_lines} lines ({} bytes) omitted …]\n",
-        omitted.len()
+        "[… {omitted_lines} lines ({} bytes, ≈{} tokens) omitted …]\n",
+        omitted.len(),
+        crate::profile::tokens::estimate(omitted)
     ));
     out.push_str(&text[tail_start..]);
     (out, true)
