@@ -25,15 +25,24 @@ fn errors() {
     assert_eq!(parse_duration("90"), Err(DurationError::MissingUnit));
     assert_eq!(parse_duration("1h30"), Err(DurationError::MissingUnit));
     assert_eq!(parse_duration("5x"), Err(DurationError::UnknownUnit('x')));
-    assert_eq!(parse_duration("1h 30m"), Err(DurationError::UnknownUnit(' ')));
+    assert_eq!(
+        parse_duration("1h 30m"),
+        Err(DurationError::UnknownUnit(' '))
+    );
     assert_eq!(parse_duration("h"), Err(DurationError::MissingNumber));
     assert_eq!(parse_duration("1hm"), Err(DurationError::MissingNumber));
 }
 
 #[test]
 fn overflow_is_an_error() {
-    assert_eq!(parse_duration("99999999999999999999s"), Err(DurationError::Overflow));
-    assert_eq!(parse_duration("213503982334602d"), Err(DurationError::Overflow));
+    assert_eq!(
+        parse_duration("99999999999999999999s"),
+        Err(DurationError::Overflow)
+    );
+    assert_eq!(
+        parse_duration("213503982334602d"),
+        Err(DurationError::Overflow)
+    );
     let max = format!("{}s", u64::MAX);
     assert_eq!(parse_duration(&max), Ok(u64::MAX));
     let over = format!("{}s1s", u64::MAX);

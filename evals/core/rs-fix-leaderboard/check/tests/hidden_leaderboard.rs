@@ -13,7 +13,12 @@ fn board(entries: &[(&str, u32)]) -> Vec<(String, u32)> {
 
 #[test]
 fn points_add_up() {
-    let results = [game("ada", 10), game("bob", 25), game("ada", 30), game("ada", 5)];
+    let results = [
+        game("ada", 10),
+        game("bob", 25),
+        game("ada", 30),
+        game("ada", 5),
+    ];
     assert_eq!(top_n(&results, 2), board(&[("ada", 45), ("bob", 25)]));
 }
 
@@ -29,7 +34,13 @@ fn ties_are_ordered_by_name() {
     for _ in 0..20 {
         assert_eq!(
             top_n(&results, 5),
-            board(&[("bob", 50), ("mia", 50), ("zoe", 50), ("ada", 20), ("cy", 20)])
+            board(&[
+                ("bob", 50),
+                ("mia", 50),
+                ("zoe", 50),
+                ("ada", 20),
+                ("cy", 20)
+            ])
         );
     }
 }
@@ -37,7 +48,10 @@ fn ties_are_ordered_by_name() {
 #[test]
 fn short_lists() {
     let results = [game("ada", 1), game("bob", 2), game("cy", 3)];
-    assert_eq!(top_n(&results, 10), board(&[("cy", 3), ("bob", 2), ("ada", 1)]));
+    assert_eq!(
+        top_n(&results, 10),
+        board(&[("cy", 3), ("bob", 2), ("ada", 1)])
+    );
     assert_eq!(top_n(&[], 10), board(&[]));
     assert_eq!(top_n(&results, 0), board(&[]));
 }

@@ -12,7 +12,9 @@ fn bank_with(balances: &[i64]) -> Bank {
 }
 
 fn balances(bank: &Bank, n: u32) -> Vec<i64> {
-    (1..=n).map(|id| bank.account(id).unwrap().balance).collect()
+    (1..=n)
+        .map(|id| bank.account(id).unwrap().balance)
+        .collect()
 }
 
 #[test]
@@ -38,8 +40,18 @@ fn successful_transfers() {
     assert_eq!(
         tail,
         &[
-            Entry::Transfer { id: 1, from: 1, to: 2, amount: 300 },
-            Entry::Transfer { id: 2, from: 2, to: 1, amount: 350 },
+            Entry::Transfer {
+                id: 1,
+                from: 1,
+                to: 2,
+                amount: 300
+            },
+            Entry::Transfer {
+                id: 2,
+                from: 2,
+                to: 1,
+                amount: 350
+            },
         ]
     );
     assert_eq!(bank.journal().len(), 4);
@@ -66,11 +78,23 @@ fn failures_change_nothing() {
         (9, 8, 10, BankError::UnknownAccount(9)),
         (1, 3, 10, BankError::Frozen(3)),
         (3, 1, 10, BankError::Frozen(3)),
-        (2, 1, 101, BankError::InsufficientFunds { needed: 101, available: 100 }),
+        (
+            2,
+            1,
+            101,
+            BankError::InsufficientFunds {
+                needed: 101,
+                available: 100,
+            },
+        ),
         (3, 3, -1, BankError::InvalidAmount(-1)),
     ];
     for (from, to, amount, expected) in cases {
-        assert_eq!(bank.transfer(from, to, amount), Err(expected), "{from}->{to} {amount}");
+        assert_eq!(
+            bank.transfer(from, to, amount),
+            Err(expected),
+            "{from}->{to} {amount}"
+        );
         assert_eq!(balances(&bank, 3), vec![500, 100, 0]);
         assert_eq!(bank.journal(), &journal[..]);
     }

@@ -25,7 +25,8 @@ impl Bank {
     /// Opens an empty account and returns its id (1, 2, 3, ...).
     pub fn open(&mut self) -> AccountId {
         self.next_id += 1;
-        self.accounts.insert(self.next_id, Account::new(self.next_id));
+        self.accounts
+            .insert(self.next_id, Account::new(self.next_id));
         self.next_id
     }
 
@@ -40,13 +41,19 @@ impl Bank {
 
     pub fn deposit(&mut self, id: AccountId, amount: i64) -> Result<(), BankError> {
         self.get_mut(id)?.deposit(amount)?;
-        self.journal.push(Entry::Deposit { account: id, amount });
+        self.journal.push(Entry::Deposit {
+            account: id,
+            amount,
+        });
         Ok(())
     }
 
     pub fn withdraw(&mut self, id: AccountId, amount: i64) -> Result<(), BankError> {
         self.get_mut(id)?.withdraw(amount)?;
-        self.journal.push(Entry::Withdrawal { account: id, amount });
+        self.journal.push(Entry::Withdrawal {
+            account: id,
+            amount,
+        });
         Ok(())
     }
 
@@ -60,6 +67,8 @@ impl Bank {
     }
 
     fn get_mut(&mut self, id: AccountId) -> Result<&mut Account, BankError> {
-        self.accounts.get_mut(&id).ok_or(BankError::UnknownAccount(id))
+        self.accounts
+            .get_mut(&id)
+            .ok_or(BankError::UnknownAccount(id))
     }
 }

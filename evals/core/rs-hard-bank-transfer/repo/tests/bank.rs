@@ -9,13 +9,22 @@ fn deposit_and_withdraw() {
     assert_eq!(bank.account(a).unwrap().balance, 300);
     assert_eq!(
         bank.withdraw(a, 301),
-        Err(BankError::InsufficientFunds { needed: 301, available: 300 })
+        Err(BankError::InsufficientFunds {
+            needed: 301,
+            available: 300
+        })
     );
     assert_eq!(
         bank.journal(),
         &[
-            Entry::Deposit { account: a, amount: 500 },
-            Entry::Withdrawal { account: a, amount: 200 }
+            Entry::Deposit {
+                account: a,
+                amount: 500
+            },
+            Entry::Withdrawal {
+                account: a,
+                amount: 200
+            }
         ]
     );
 }

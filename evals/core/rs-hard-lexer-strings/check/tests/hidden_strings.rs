@@ -9,10 +9,18 @@ fn s(text: &str) -> Token {
 fn plain_strings() {
     assert_eq!(
         lex(r#"say("hello, world")"#).unwrap(),
-        vec![Token::Ident("say".into()), Token::LParen, s("hello, world"), Token::RParen]
+        vec![
+            Token::Ident("say".into()),
+            Token::LParen,
+            s("hello, world"),
+            Token::RParen
+        ]
     );
     assert_eq!(lex(r#""""#).unwrap(), vec![s("")]);
-    assert_eq!(lex("\"a\nb\" x").unwrap(), vec![s("a\nb"), Token::Ident("x".into())]);
+    assert_eq!(
+        lex("\"a\nb\" x").unwrap(),
+        vec![s("a\nb"), Token::Ident("x".into())]
+    );
     assert_eq!(lex("\"héllo 🐉\"").unwrap(), vec![s("héllo 🐉")]);
 }
 
@@ -38,15 +46,30 @@ fn comments() {
         ]
     );
     assert_eq!(lex("// only a comment").unwrap(), vec![]);
-    assert_eq!(lex(r#""not // a comment""#).unwrap(), vec![s("not // a comment")]);
-    assert_eq!(lex("a // \"unclosed in comment\n").unwrap(), vec![Token::Ident("a".into())]);
+    assert_eq!(
+        lex(r#""not // a comment""#).unwrap(),
+        vec![s("not // a comment")]
+    );
+    assert_eq!(
+        lex("a // \"unclosed in comment\n").unwrap(),
+        vec![Token::Ident("a".into())]
+    );
 }
 
 #[test]
 fn unterminated() {
-    assert_eq!(lex(r#"x = "abc"#), Err(LexError::UnterminatedString { pos: 4 }));
-    assert_eq!(lex(r#"é "a\""#), Err(LexError::UnterminatedString { pos: 3 }));
-    assert!(matches!(lex(r#""abc\"#), Err(LexError::UnterminatedString { .. } | LexError::BadEscape { .. })));
+    assert_eq!(
+        lex(r#"x = "abc"#),
+        Err(LexError::UnterminatedString { pos: 4 })
+    );
+    assert_eq!(
+        lex(r#"é "a\""#),
+        Err(LexError::UnterminatedString { pos: 3 })
+    );
+    assert!(matches!(
+        lex(r#""abc\"#),
+        Err(LexError::UnterminatedString { .. } | LexError::BadEscape { .. })
+    ));
 }
 
 #[test]
@@ -62,7 +85,9 @@ fn bad_escapes() {
 
 #[test]
 fn error_messages_and_describe() {
-    assert!(!LexError::UnterminatedString { pos: 0 }.to_string().is_empty());
+    assert!(!LexError::UnterminatedString { pos: 0 }
+        .to_string()
+        .is_empty());
     assert!(!LexError::BadEscape { pos: 0 }.to_string().is_empty());
     assert_eq!(describe(&s("hi")), r#"string "hi""#);
     assert_eq!(describe(&s("a\"b")), r#"string "a\"b""#);

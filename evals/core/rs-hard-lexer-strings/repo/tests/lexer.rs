@@ -18,5 +18,8 @@ fn assignment() {
 
 #[test]
 fn bad_char() {
-    assert_eq!(lex("a $"), Err(LexError::UnexpectedChar { ch: '$', pos: 2 }));
+    assert_eq!(
+        lex("a $"),
+        Err(LexError::UnexpectedChar { ch: '$', pos: 2 })
+    );
 }

@@ -15,15 +15,30 @@ fn geometry() {
 
 #[test]
 fn parsing() {
-    assert_eq!(parse_shape("ellipse 4 2.5"), Ok(Shape::Ellipse { rx: 4.0, ry: 2.5 }));
-    assert_eq!(parse_shape("ellipse 4"), Err(ParseError::WrongArity("ellipse", 2)));
-    assert_eq!(parse_shape("ellipse 1 2 3"), Err(ParseError::WrongArity("ellipse", 2)));
-    assert_eq!(parse_shape("ellipse 1 -2"), Err(ParseError::BadNumber("-2".into())));
+    assert_eq!(
+        parse_shape("ellipse 4 2.5"),
+        Ok(Shape::Ellipse { rx: 4.0, ry: 2.5 })
+    );
+    assert_eq!(
+        parse_shape("ellipse 4"),
+        Err(ParseError::WrongArity("ellipse", 2))
+    );
+    assert_eq!(
+        parse_shape("ellipse 1 2 3"),
+        Err(ParseError::WrongArity("ellipse", 2))
+    );
+    assert_eq!(
+        parse_shape("ellipse 1 -2"),
+        Err(ParseError::BadNumber("-2".into()))
+    );
     assert_eq!(parse_shape("circle 1"), Ok(Shape::Circle { r: 1.0 }));
 }
 
 #[test]
 fn svg() {
     let e = Shape::Ellipse { rx: 4.0, ry: 1.5 };
-    assert_eq!(to_svg(&e, 10.0, 20.0), r#"<ellipse cx="10" cy="20" rx="4" ry="1.5"/>"#);
+    assert_eq!(
+        to_svg(&e, 10.0, 20.0),
+        r#"<ellipse cx="10" cy="20" rx="4" ry="1.5"/>"#
+    );
 }

@@ -3,8 +3,14 @@ use textstats::{long_word_ratio, words_per_sentence};
 
 #[test]
 fn tokenizer_lives_in_its_module() {
-    assert_eq!(words("It's 3 o'clock, isn't it?"), vec!["It's", "3", "o'clock", "isn't", "it"]);
-    assert_eq!(sentences("Hi. How are you?  Fine!"), vec!["Hi.", "How are you?", "Fine!"]);
+    assert_eq!(
+        words("It's 3 o'clock, isn't it?"),
+        vec!["It's", "3", "o'clock", "isn't", "it"]
+    );
+    assert_eq!(
+        sentences("Hi. How are you?  Fine!"),
+        vec!["Hi.", "How are you?", "Fine!"]
+    );
     assert!(sentences(" ... ").is_empty());
 }
 
@@ -23,7 +29,12 @@ fn lib_rs_no_longer_defines_the_tokenizer() {
         assert!(!lib.contains(gone), "src/lib.rs still contains `{gone}`");
     }
     let module = include_str!("../src/tokenize.rs");
-    for here in ["fn is_word_char", "pub fn words", "pub fn sentences", "#[test]"] {
+    for here in [
+        "fn is_word_char",
+        "pub fn words",
+        "pub fn sentences",
+        "#[test]",
+    ] {
         assert!(module.contains(here), "src/tokenize.rs lacks `{here}`");
     }
     assert!(!module.contains("pub fn is_word_char"));

@@ -22,6 +22,12 @@ mod tests {
 
     #[test]
     fn square_room() {
-        assert_eq!(calc_area(Rect { width: 3.0, height: 3.0 }), 9.0);
+        assert_eq!(
+            calc_area(Rect {
+                width: 3.0,
+                height: 3.0
+            }),
+            9.0
+        );
     }
 }

@@ -2,7 +2,10 @@ use progress::Progress;
 
 #[test]
 fn overshoot_has_nothing_remaining() {
-    let p = Progress { done: 1200, total: 1000 };
+    let p = Progress {
+        done: 1200,
+        total: 1000,
+    };
     assert_eq!(p.remaining(), 0);
     assert_eq!(p.percent(), 100);
     assert_eq!(p.render(10), "[##########] 100% (0 B left)");
@@ -10,7 +13,10 @@ fn overshoot_has_nothing_remaining() {
 
 #[test]
 fn normal_progress_unchanged() {
-    let p = Progress { done: 250, total: 1000 };
+    let p = Progress {
+        done: 250,
+        total: 1000,
+    };
     assert_eq!(p.remaining(), 750);
     assert_eq!(p.render(4), "[#   ] 25% (750 B left)");
 }

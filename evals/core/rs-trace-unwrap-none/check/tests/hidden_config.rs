@@ -42,7 +42,10 @@ fn binary_reports_instead_of_panicking() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.starts_with("error: server.conf: line 3: "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: server.conf: line 3: "),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_srvconf"))
