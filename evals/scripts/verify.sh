@@ -59,12 +59,20 @@ for task in "$suite"/*/; do
   if grep -q '\\' <(check_field "$task/task.toml" command); then
     verdict="command uses a backslash"
   fi
+  if ! grep -qx "id = \"$id\"" "$task/task.toml"; then
+    verdict="task.toml's id is not \"$id\""
+  fi
+  for needed in prompt.md solution.patch repo check; do
+    [[ -e $task/$needed ]] || verdict="no $needed"
+  done
 
   before="$work/$id-before"
   cp -a "$task/repo" "$before"
   rm -rf "$before/target"
   read -r rc1 t1 < <(run_check "$task" "$before")
-  if ((rc1 == 0)); then
+  if [[ $verdict != ok ]]; then
+    : # keep the first problem
+  elif ((rc1 == 0)); then
     verdict="check passes on the untouched fixture"
   elif ((rc1 == 124 || rc1 == 126 || rc1 == 127)); then
     verdict="check cannot run on the untouched fixture (exit $rc1)"

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # The agent's tests must pass on fields.py and fail on each faulty version
-# in tests/mutants/.
+# in tests/mutants/. Mutants run in a scratch copy, so the workspace is never
+# left mutated.
 set -u
 export PYTHONDONTWRITEBYTECODE=1
 fail() { echo "FAIL: $*"; exit 1; }
 tests=tests/test_fields.py
 [[ -f $tests ]] || fail "$tests does not exist"
 python3 -m pytest -q -p no:cacheprovider "$tests" || fail "the tests do not pass on the correct fields.py"
-backup=$(mktemp)
-cp fields.py "$backup"
-trap 'cp "$backup" fields.py; rm -f "$backup"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 missed=()
 for mutant in tests/mutants/*.py; do
-  cp "$mutant" fields.py
-  if python3 -m pytest -q -p no:cacheprovider "$tests" >/dev/null 2>&1; then
+  rm -rf "$scratch/repo"
+  cp -a . "$scratch/repo"
+  cp "$mutant" "$scratch/repo/fields.py"
+  if (cd "$scratch/repo" && python3 -m pytest -q -p no:cacheprovider "$tests") >/dev/null 2>&1; then
     missed+=("$(basename "$mutant" .py)")
   fi
 done
