@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building kiln needs on a fresh Debian/Ubuntu machine:
 # llama.cpp builds from source through llama-cpp-2 (cmake, a C++ compiler,
-# libclang for bindgen), and the tests need python3, procps and tmux. Does
-# nothing when everything is present.
+# libclang for bindgen), and the tests need python3, procps and tmux; the
+# eval suites' checks run pytest. Does nothing when everything is present.
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v clang >/dev/null || missing+=(clang)
 command -v git >/dev/null || missing+=(git)
 command -v python3 >/dev/null || missing+=(python3)
+# The Python tasks of evals/core check with `python3 -m pytest`.
+python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
 command -v pgrep >/dev/null || missing+=(procps)
 # The TUI's end-to-end test drives kiln inside tmux.
 command -v tmux >/dev/null || missing+=(tmux)

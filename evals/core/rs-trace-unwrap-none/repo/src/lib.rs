@@ -1,0 +1,3 @@
+//! The server's configuration file: `key = value` lines, `#` comments.
+
+pub mod config;
