@@ -364,3 +364,45 @@ fn bad_sides_and_suites_are_usage_errors() {
     let (out, _) = env.run(&["--model", "oracle:none", "--task", "missing"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_failing_backend_is_a_provider_error_outside_the_pass_rate() {
+    let env = Env::new();
+    // A real provider path (`scripted`, built like `kiln exec` builds it)
+    // whose script has no turns: every request fails.
+    let script = env.home.path().join("empty.json");
+    std::fs::write(&script, r#"{"turns":[]}"#).unwrap();
+    let side = format!("scripted:{}", script.display());
+    let (out, dir) = env.run(&["--model", &side]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let last = last_outcomes(&records(&dir));
+    assert_eq!(last.len(), 4);
+    assert!(last.values().all(|o| o == "provider_error"), "{last:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("0/0 trials passed (-); 4 provider errors, 0 harness errors"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_oracle_uses_shell_where_the_profile_has_no_write_file() {
+    let env = Env::new();
+    let (out, dir) = env.run(&[
+        "--model",
+        "oracle:solution@minimal",
+        "--task",
+        "py-new-module",
+        "--task",
+        "py-fix-add",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let last = last_outcomes(&records(&dir));
+    assert_eq!(last.len(), 2);
+    assert!(last.values().all(|o| o == "pass"), "{last:?}");
+    let transcript = std::fs::read_to_string(
+        dir.join("transcripts/oracle_solution_minimal/py-fix-add.t0.jsonl"),
+    )
+    .unwrap();
+    assert!(transcript.contains(r#""name":"shell""#) && !transcript.contains("write_file"));
+}

@@ -144,7 +144,10 @@ pub async fn run(spec: TrialSpec<'_>) -> TrialEnd {
         }
         let mut r = spec.record(attempt, AttemptOutcome::Fail);
         fill_stats(&mut r, &before, session.stats());
-        r.model_secs = (model_ms.load(Ordering::Relaxed) - model_before) as f64 / 1000.0;
+        r.model_secs = model_ms
+            .load(Ordering::Relaxed)
+            .saturating_sub(model_before) as f64
+            / 1000.0;
         r.protected_touched = checks.touched(root);
         match workdir::diff_lines(root, &checks.paths) {
             Ok(n) => r.diff_lines = n,
@@ -163,12 +166,12 @@ pub async fn run(spec: TrialSpec<'_>) -> TrialEnd {
                     None
                 }
                 Ok(()) => {
-                    let c = check::run(
-                        &task.file.check.command,
-                        root,
-                        Duration::from_secs(task.file.check.timeout_secs.max(1)),
-                    )
-                    .await;
+                    let timeout = Duration::from_secs(task.file.check.timeout_secs.max(1));
+                    // Dropping the check on Ctrl-C kills its process group.
+                    let c = tokio::select! {
+                        c = check::run(&task.file.check.command, root, timeout) => c,
+                        _ = spec.cancel.cancelled() => return TrialEnd::Interrupted,
+                    };
                     judge(&mut r, &c, task.file.check.timeout_secs);
                     if let Some(run) = &c.run {
                         session.emitter_mut().emit(EventKind::CheckCompleted {
@@ -231,28 +234,32 @@ fn judge(r: &mut AttemptRecord, c: &Checked, timeout_secs: u64) {
 }
 
 fn fill_stats(r: &mut AttemptRecord, before: &SessionStats, after: &SessionStats) {
-    r.turns = after.turns - before.turns;
-    r.tool_calls = after.tool_calls - before.tool_calls;
+    r.turns = after.turns.saturating_sub(before.turns);
+    r.tool_calls = after.tool_calls.saturating_sub(before.tool_calls);
     for (kind, n) in &after.tool_errors {
-        let delta = n - before.tool_errors.get(kind).copied().unwrap_or(0);
+        let delta = n.saturating_sub(before.tool_errors.get(kind).copied().unwrap_or(0));
         if delta > 0 {
             r.tool_errors.insert(kind.clone(), delta);
         }
     }
     let (b, a) = (&before.usage, &after.usage);
-    let cached = a.cached_tokens.unwrap_or(0) - b.cached_tokens.unwrap_or(0);
+    let cached = a
+        .cached_tokens
+        .unwrap_or(0)
+        .saturating_sub(b.cached_tokens.unwrap_or(0));
     r.tokens = TokenCounts {
-        prompt: a.prompt_tokens - b.prompt_tokens,
-        completion: a.completion_tokens - b.completion_tokens,
+        prompt: a.prompt_tokens.saturating_sub(b.prompt_tokens),
+        completion: a.completion_tokens.saturating_sub(b.completion_tokens),
         cached,
     };
+    // The engine's KV reuse where there is one, else the endpoint's cache.
     r.prefill_reuse = match (&before.engine, &after.engine) {
         (b, Some(a)) => {
             let (bp, br) = b
                 .as_ref()
                 .map_or((0, 0), |b| (b.prompt_tokens, b.reused_tokens));
-            let prompt = a.prompt_tokens - bp;
-            (prompt > 0).then(|| (a.reused_tokens - br) as f64 / prompt as f64)
+            let prompt = a.prompt_tokens.saturating_sub(bp);
+            (prompt > 0).then(|| a.reused_tokens.saturating_sub(br) as f64 / prompt as f64)
         }
         (_, None) if a.cached_tokens.is_some() && r.tokens.prompt > 0 => {
             Some(cached as f64 / r.tokens.prompt as f64)
