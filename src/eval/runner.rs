@@ -109,6 +109,10 @@ pub async fn prepare_new(req: &RunRequest) -> Result<Prepared, Failure> {
         selection: selection_ids,
     };
     let run_dir = req.runs_dir.join(&id);
+    // A new directory of its own: two runs never share one.
+    std::fs::create_dir_all(&req.runs_dir)
+        .and_then(|_| std::fs::create_dir(&run_dir))
+        .map_err(|e| usage(format!("cannot create {}: {e}", run_dir.display())))?;
     store::write_info(&run_dir, &info).map_err(store_failure)?;
     Ok(Prepared {
         dir: run_dir,

@@ -42,7 +42,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub runs_dir: Option<PathBuf>,
     /// Continue an interrupted run (its directory); finished trials are kept.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suite", "sides", "tasks", "tags", "shard"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["suite", "sides", "tasks", "tags", "shard", "trials", "runs_dir"])]
     pub resume: Option<PathBuf>,
 }
 
