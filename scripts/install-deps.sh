@@ -10,6 +10,8 @@ command -v clang >/dev/null || missing+=(clang)
 command -v git >/dev/null || missing+=(git)
 command -v python3 >/dev/null || missing+=(python3)
 command -v pgrep >/dev/null || missing+=(procps)
+# The eval suites' Python checks (`kiln eval validate` in CI) use pytest.
+python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
 # The TUI's end-to-end test drives kiln inside tmux.
 command -v tmux >/dev/null || missing+=(tmux)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)

@@ -272,10 +272,7 @@ pub async fn execute(
                 let cancel = cancel.clone();
                 async move {
                     let side = &sides[s];
-                    let _one_at_a_time = match &side.sequential {
-                        Some(lock) => Some(lock.lock().await),
-                        None => None,
-                    };
+                    let _turn = side.turn().await;
                     let (index, task) = &tasks[t];
                     let spec = TrialSpec {
                         task,

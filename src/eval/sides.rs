@@ -54,9 +54,13 @@ pub struct SideRuntime {
     kind: Kind,
     /// Where kiln was started: config and profiles come from here.
     cwd: PathBuf,
-    /// The in-process engine runs one session at a time.
-    pub sequential: Option<tokio::sync::Mutex<()>>,
+    /// Whether the side runs on the in-process engine.
+    local: bool,
 }
+
+/// The in-process engine runs one session at a time, whichever local side
+/// it belongs to.
+static LOCAL_ENGINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn backend_args(spec: &SideSpec) -> BackendArgs {
     let oracle = spec.oracle().is_some();
@@ -109,8 +113,17 @@ impl SideRuntime {
             info,
             kind,
             cwd: cwd.to_path_buf(),
-            sequential: local.then(|| tokio::sync::Mutex::new(())),
+            local,
         })
+    }
+
+    /// Waits for the turn of this side's next trial: a local side's trials
+    /// (of every local side) run one at a time, others at once.
+    pub async fn turn(&self) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+        match self.local {
+            true => Some(LOCAL_ENGINE.lock().await),
+            false => None,
+        }
     }
 
     /// A started session in `workdir` for `task` (the `index`-th of the
