@@ -13,6 +13,7 @@ use super::{BackendArgs, LimitArgs, SafetyArgs, exit, recording};
 use crate::agent::events::EventKind;
 use crate::agent::{Emitter, Limits, Session, SessionParts, SessionSafety};
 use crate::approval::{self, Approvals, Approver, Policy};
+use crate::backend::Backend;
 use crate::config::{self, Config, ConfigError, providers};
 use crate::profile::{self, Catalog, Profile, Target};
 use crate::sandbox::{Plan, Sandbox, Writable};
@@ -185,16 +186,43 @@ impl Setup {
         emitter: Emitter,
         cancel: CancellationToken,
     ) -> Result<(SessionParts, Profile, Option<String>), Failure> {
-        let cfg = &self.cfg;
-        let choice = providers::choose(cfg).map_err(config_failure)?;
-        let backend = providers::build_backend(choice, &cfg.local)
+        let backend = self.backend().await?;
+        self.parts_with(backend, emitter, cancel)
+    }
+
+    /// Loads (or connects to) the configured backend. `kiln eval` builds it
+    /// once and shares it between the sessions of one side.
+    pub async fn backend(&self) -> Result<Arc<dyn Backend>, Failure> {
+        let choice = providers::choose(&self.cfg).map_err(config_failure)?;
+        providers::build_backend(choice, &self.cfg.local)
             .await
-            .map_err(build_failure)?;
+            .map_err(build_failure)
+    }
+
+    /// The profile for `backend`: the flag, else config, else the
+    /// profiles' match rules.
+    pub fn profile_for(&self, backend: &dyn Backend) -> Result<(Profile, String), Failure> {
         let info = backend.info();
         let target = Target::new(&info.provider, &info.model, info.parameters);
-        let selection = profile::select(&self.catalog, self.profile_flag.as_deref(), cfg, &target)
-            .map_err(|e| usage(e.to_string()))?;
-        let chosen = selection.profile;
+        let selection = profile::select(
+            &self.catalog,
+            self.profile_flag.as_deref(),
+            &self.cfg,
+            &target,
+        )
+        .map_err(|e| usage(e.to_string()))?;
+        Ok((selection.profile, selection.reason))
+    }
+
+    /// Session parts around an already built backend.
+    pub fn parts_with(
+        &self,
+        backend: Arc<dyn Backend>,
+        emitter: Emitter,
+        cancel: CancellationToken,
+    ) -> Result<(SessionParts, Profile, Option<String>), Failure> {
+        let cfg = &self.cfg;
+        let (chosen, reason) = self.profile_for(backend.as_ref())?;
         let assembled =
             profile::assemble::assemble(&chosen, cfg, self.workspace.root(), &self.repo)
                 .map_err(|e| usage(e.to_string()))?;
@@ -216,10 +244,21 @@ impl Setup {
                 ..session_limits(cfg)
             },
             emitter,
-            profile: chosen.session_profile(&selection.reason),
+            profile: chosen.session_profile(&reason),
             safety,
         };
         Ok((parts, chosen, warning))
+    }
+
+    /// Moves the setup to another workspace (an eval attempt's temporary
+    /// repository), keeping the config and profiles loaded from where kiln
+    /// was started. The sandbox is planned again by [`Setup::with_safety`].
+    pub fn at_workspace(mut self, root: &std::path::Path) -> Result<Self, Failure> {
+        self.workspace = Workspace::new(root)
+            .map_err(|e| usage(format!("cannot use {} as workspace: {e}", root.display())))?;
+        self.repo = self.workspace.root().to_path_buf();
+        self.sandbox = None;
+        Ok(self)
     }
 
     /// What a started (or resumed) session gets besides its parts: the

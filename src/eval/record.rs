@@ -28,6 +28,11 @@ pub struct RunInfo {
     /// `i/n` when this run is one shard of a larger one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The ids of the whole selection `task_set_hash` is taken over
+    /// (before `--shard`), so a resumed run can check that the tasks did
+    /// not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selection: Vec<String>,
 }
 
 /// What reports need to know of a task without its directory.
