@@ -7,3 +7,8 @@
 
 pub mod record;
 pub mod task;
+pub mod load;
+pub mod stats;
+pub mod summary;
+#[cfg(test)]
+pub(crate) mod testing;
