@@ -12,3 +12,5 @@ pub mod stats;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod compare;
+pub mod report;
