@@ -14,3 +14,5 @@ pub mod summary;
 pub(crate) mod testing;
 pub mod compare;
 pub mod report;
+pub mod baseline;
+pub mod gate;
