@@ -3,16 +3,20 @@
 //! comparison with numbers.
 //!
 //! The task format is [`task`]; what a run writes is [`record`]. The
-//! format is documented for task authors in `evals/README.md`.
+//! format is documented for task authors in `evals/README.md`. Reading
+//! runs back: [`load`], folded by [`summary`], with [`stats`] and
+//! [`compare`] behind the [`report`], the [`baseline`] and the [`gate`];
+//! [`merge`] joins the shards of one run.
 
-pub mod record;
-pub mod task;
+pub mod baseline;
+pub mod compare;
+pub mod gate;
 pub mod load;
+pub mod merge;
+pub mod record;
+pub mod report;
 pub mod stats;
 pub mod summary;
+pub mod task;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod compare;
-pub mod report;
-pub mod baseline;
-pub mod gate;
