@@ -4,6 +4,7 @@
 //! the exit codes of `../shared/CONTRACT.md`.
 
 pub mod checkpoints;
+pub mod eval;
 pub mod exec;
 pub mod fix;
 pub mod models;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Continue a recorded session with a new prompt ("Continue the task."
     /// when none is given).
     Resume(resume::ResumeArgs),
+    /// Evals: reports, baselines, the CI gate, merging sharded runs.
+    Eval(eval::EvalArgs),
 }
 
 /// Choosing the backend and the model, shared by every subcommand.
@@ -166,6 +169,7 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Checkpoints(args)) => checkpoints::run_list(args).await,
         Some(Command::Sessions(args)) => sessions::run(args),
         Some(Command::Resume(args)) => resume::run(args).await,
+        Some(Command::Eval(args)) => eval::run(args),
         None => crate::tui::run(cli.tui).await,
     }
 }
