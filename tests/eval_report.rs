@@ -169,7 +169,11 @@ fn report_errors_are_usage_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let out = eval(tmp.path(), &["report", s(&tmp.path().join("missing"))]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not a run directory"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a run directory"),
+        "{}",
+        stderr(&out)
+    );
     // A bad line that is not the last: named by file and line.
     let run = ab_run(&tmp.path().join("r"), |_| false);
     let attempts = run.join("attempts.jsonl");
@@ -177,7 +181,11 @@ fn report_errors_are_usage_errors() {
     std::fs::write(&attempts, format!("{{bad\n{text}")).unwrap();
     let out = eval(tmp.path(), &["report", s(&run)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("attempts.jsonl:1: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("attempts.jsonl:1: "),
+        "{}",
+        stderr(&out)
+    );
     // A torn last line is only a warning.
     std::fs::write(&attempts, format!("{text}{{\"side\": \"local")).unwrap();
     let out = eval(tmp.path(), &["report", s(&run)]);
@@ -191,10 +199,7 @@ fn baseline_then_gate_pass_and_fail() {
     let base_run = ab_run(&tmp.path().join("runs/base"), |_| false);
     let baseline = tmp.path().join("ci/baseline.json");
     // Two sides: --side is required.
-    let out = eval(
-        tmp.path(),
-        &["baseline", s(&base_run), "-o", s(&baseline)],
-    );
+    let out = eval(tmp.path(), &["baseline", s(&base_run), "-o", s(&baseline)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--side"), "{}", stderr(&out));
     let out = eval(
@@ -216,13 +221,25 @@ fn baseline_then_gate_pass_and_fail() {
         eval(tmp.path(), &args)
     };
     let out = gate(&base_run, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).starts_with("kiln eval gate: PASS"));
 
     // A quarter of the tasks flipped to fail: exit 1.
     let worse = ab_run(&tmp.path().join("runs/worse"), |i| (1..=10).contains(&i));
     let out = gate(&worse, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("significant drop beyond the tolerance"));
     // ...unless the tolerance is wider than the drop.
     let out = gate(&worse, &["--tolerance", "0.3"]);
@@ -241,16 +258,28 @@ fn baseline_then_gate_pass_and_fail() {
     let other = write_run(&tmp.path().join("runs/other"), &other_info, &records);
     let out = gate(&other, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("different task set"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("different task set"),
+        "{}",
+        stderr(&out)
+    );
     let out = gate(&other, &["--allow-different-tasks"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("10 only in the baseline"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("10 only in the baseline"),
+        "{}",
+        stdout(&out)
+    );
 
     // A baseline file that is not one: exit 2.
     std::fs::write(&baseline, "{}").unwrap();
     let out = gate(&base_run, &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not a baseline file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a baseline file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -284,7 +313,11 @@ fn merge_joins_shards_for_one_report() {
     let out = eval(tmp.path(), &["report", s(&merged), "--print"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // 9 of 12 pass (tasks 0, 4, 8 fail).
-    assert!(stdout(&out).contains(&format!("| `{A}` | 12 | 75.0% [")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("| `{A}` | 12 | 75.0% [")),
+        "{}",
+        stdout(&out)
+    );
 
     // A report over the unmerged shards is refused with a hint.
     let out = eval(tmp.path(), &["report", s(&shards[0]), s(&shards[1])]);

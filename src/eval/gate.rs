@@ -254,7 +254,12 @@ fn write_verdict(out: &mut String, r: &GateResult) -> std::fmt::Result {
         writeln!(out, "  worse now ({}): {}", c.lost.len(), list(&c.lost))?;
     }
     if !c.gained.is_empty() {
-        writeln!(out, "  better now ({}): {}", c.gained.len(), list(&c.gained))?;
+        writeln!(
+            out,
+            "  better now ({}): {}",
+            c.gained.len(),
+            list(&c.gained)
+        )?;
     }
     match r.always_failed.is_empty() {
         true => writeln!(out, "  `always` tasks: none failed")?,
@@ -276,7 +281,10 @@ fn write_verdict(out: &mut String, r: &GateResult) -> std::fmt::Result {
             r.always_unverified.join(", ")
         )?;
     }
-    let why = match (r.beyond_tolerance && r.significant, r.always_failed.is_empty()) {
+    let why = match (
+        r.beyond_tolerance && r.significant,
+        r.always_failed.is_empty(),
+    ) {
         (true, true) => "a significant drop beyond the tolerance",
         (true, false) => "a significant drop beyond the tolerance, and `always` tasks failed",
         (false, false) => "`always` tasks failed",

@@ -60,13 +60,25 @@ fn a_quarter_of_tasks_flipped_to_fail_fails() {
     let r = gate(&baseline, &now, None, GateOptions::default()).unwrap();
     assert!(!r.passed(), "{}", render(&r));
     assert!((r.drop - 0.25).abs() < 1e-12);
-    assert_eq!(r.comparison.test, PairedTest::McNemar { lost: 10, gained: 0 });
+    assert_eq!(
+        r.comparison.test,
+        PairedTest::McNemar {
+            lost: 10,
+            gained: 0
+        }
+    );
     assert!((r.comparison.p_drop - 1.0 / 1024.0).abs() < 1e-12);
     assert!(r.always_failed.is_empty());
     let text = render(&r);
     assert!(text.starts_with("kiln eval gate: FAIL"), "{text}");
-    assert!(text.contains("drop 25.0 points (tolerance 5.0): beyond"), "{text}");
-    assert!(text.contains("10 tasks lost, 0 gained, p = 0.0010"), "{text}");
+    assert!(
+        text.contains("drop 25.0 points (tolerance 5.0): beyond"),
+        "{text}"
+    );
+    assert!(
+        text.contains("10 tasks lost, 0 gained, p = 0.0010"),
+        "{text}"
+    );
     assert!(text.contains("worse now (10): t01, t02"), "{text}");
 }
 
@@ -119,7 +131,9 @@ fn several_trials_use_the_paired_bootstrap() {
     assert_eq!(r.comparison.test, PairedTest::Bootstrap);
     assert!(r.passed());
     // Ten tasks now fail two trials of three.
-    let worse = suite_run("r2", 3, |i, t| base_fails(i, t) || ((1..=10).contains(&i) && t > 0));
+    let worse = suite_run("r2", 3, |i, t| {
+        base_fails(i, t) || ((1..=10).contains(&i) && t > 0)
+    });
     let r = gate(&baseline, &worse, None, GateOptions::default()).unwrap();
     assert!(!r.passed(), "{}", render(&r));
     assert!((r.drop - 10.0 * (2.0 / 3.0) / 40.0).abs() < 1e-12);
@@ -152,7 +166,9 @@ fn mismatched_task_sets_are_an_error_unless_allowed() {
 #[test]
 fn sides_and_options_are_checked() {
     let mut run = suite_run("r0", 1, base_fails);
-    run.info.sides.push(crate::eval::testing::side("local:other"));
+    run.info
+        .sides
+        .push(crate::eval::testing::side("local:other"));
     let err = Baseline::from_run(&run, None).unwrap_err();
     assert!(err.to_string().contains("choose one with --side"), "{err}");
     let err = Baseline::from_run(&run, Some("nope")).unwrap_err();

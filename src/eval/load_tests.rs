@@ -68,7 +68,10 @@ fn a_bad_line_elsewhere_is_an_error_naming_file_and_line() {
         };
         assert_eq!(path, "x/attempts.jsonl");
         assert!(*line == 1 || *line == 2);
-        assert!(err.to_string().starts_with(&format!("x/attempts.jsonl:{line}: ")));
+        assert!(
+            err.to_string()
+                .starts_with(&format!("x/attempts.jsonl:{line}: "))
+        );
     }
 }
 
@@ -76,9 +79,15 @@ fn a_bad_line_elsewhere_is_an_error_naming_file_and_line() {
 fn records_must_match_the_run() {
     let info = two_task_info();
     let cases = [
-        (attempt("local:other", "a", 0, 1, Pass), "side `local:other`"),
+        (
+            attempt("local:other", "a", 0, 1, Pass),
+            "side `local:other`",
+        ),
         (attempt("local:m1", "zzz", 0, 1, Pass), "task `zzz`"),
-        (attempt("local:m1", "a", 1, 1, Pass), "trial 1 is out of range"),
+        (
+            attempt("local:m1", "a", 1, 1, Pass),
+            "trial 1 is out of range",
+        ),
         (attempt("local:m1", "a", 0, 0, Pass), "attempt 0"),
     ];
     for (record, needle) in cases {

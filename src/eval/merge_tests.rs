@@ -87,7 +87,10 @@ fn colliding_transcripts_are_kept_apart() {
         .iter()
         .map(|a| a.transcript.as_str())
         .collect();
-    assert!(paths.contains(&"shard-2/transcripts/a/0-1.jsonl"), "{paths:?}");
+    assert!(
+        paths.contains(&"shard-2/transcripts/a/0-1.jsonl"),
+        "{paths:?}"
+    );
     assert_eq!(merged.copies.len(), 3);
     assert!(
         merged

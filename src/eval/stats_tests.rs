@@ -42,9 +42,21 @@ fn one_sided_mcnemar() {
 #[test]
 fn binomial_tails_hold_for_large_n() {
     // P(X ≤ 1000), n = 2000 (2²⁰⁰⁰ overflows f64; log space does not).
-    assert!(close(binom_half_cdf(1000, 2000), 0.508_919_505_572_927_2, 1e-9));
-    assert!(close(binom_half_cdf(8, 30), 0.008_062_400_855_123_997, 1e-12));
-    assert!(close(binom_half_cdf(12, 40), 0.008_294_501_687_487_355, 1e-12));
+    assert!(close(
+        binom_half_cdf(1000, 2000),
+        0.508_919_505_572_927_2,
+        1e-9
+    ));
+    assert!(close(
+        binom_half_cdf(8, 30),
+        0.008_062_400_855_123_997,
+        1e-12
+    ));
+    assert!(close(
+        binom_half_cdf(12, 40),
+        0.008_294_501_687_487_355,
+        1e-12
+    ));
     assert_eq!(binom_half_cdf(5, 5), 1.0);
 }
 
@@ -121,9 +133,7 @@ fn bootstrap_interval_covers_the_true_rate() {
     let reps = 300;
     let mut covered = 0;
     for rep in 0..reps {
-        let xs: Vec<f64> = (0..60)
-            .map(|_| f64::from(rng.random_bool(0.3)))
-            .collect();
+        let xs: Vec<f64> = (0..60).map(|_| f64::from(rng.random_bool(0.3))).collect();
         let e = bootstrap_ci(
             &xs,
             Resampling {

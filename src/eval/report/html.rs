@@ -127,7 +127,10 @@ fn write_all(out: &mut String, r: &Report) -> std::fmt::Result {
 }
 
 fn runs(out: &mut String, r: &Report) -> std::fmt::Result {
-    let head = ["run", "started", "kiln", "tasks", "trials", "shard", "machine"].map(String::from);
+    let head = [
+        "run", "started", "kiln", "tasks", "trials", "shard", "machine",
+    ]
+    .map(String::from);
     let rows: Vec<Vec<String>> = r
         .runs
         .iter()
@@ -189,7 +192,11 @@ fn rates(out: &mut String, r: &Report) -> std::fmt::Result {
     )?;
     let mut head = vec!["side".to_string(), "tasks".to_string()];
     head.extend(metrics.iter().map(|m| m.label().to_string()));
-    head.extend((1..=max_trials).filter(|_| max_trials > 1).map(|k| format!("pass^{k}")));
+    head.extend(
+        (1..=max_trials)
+            .filter(|_| max_trials > 1)
+            .map(|k| format!("pass^{k}")),
+    );
     let rows: Vec<Vec<String>> = r
         .sides
         .iter()
@@ -420,10 +427,9 @@ fn cost(out: &mut String, r: &Report) -> std::fmt::Result {
                 num(t.attempts),
                 opt(t.cache_share()),
                 opt(t.prefill_reuse()),
-                num(
-                    t.per_attempt(t.turns as f64)
-                        .map_or("–".into(), |v| format!("{v:.1}")),
-                ),
+                num(t
+                    .per_attempt(t.turns as f64)
+                    .map_or("–".into(), |v| format!("{v:.1}"))),
                 num(int(t.tool_calls)),
                 num(int(t.tool_error_count())),
                 opt(t.tool_error_rate()),
@@ -450,10 +456,7 @@ fn errors(out: &mut String, r: &Report) -> std::fmt::Result {
     let mut head = vec!["side".to_string()];
     head.extend(OUTCOMES.iter().map(|o| o.1.to_string()));
     head.push("trials with no record".into());
-    head.push(format!(
-        "trials excluded from {}",
-        r.options.metric.label()
-    ));
+    head.push(format!("trials excluded from {}", r.options.metric.label()));
     head.push("touched check files".into());
     let rows: Vec<Vec<String>> = r
         .sides

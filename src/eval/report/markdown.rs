@@ -62,7 +62,9 @@ fn head(out: &mut String, cells: &[&str]) -> std::fmt::Result {
 fn runs(out: &mut String, r: &Report) -> std::fmt::Result {
     head(
         out,
-        &["run", "started", "kiln", "tasks", "trials", "shard", "machine"],
+        &[
+            "run", "started", "kiln", "tasks", "trials", "shard", "machine",
+        ],
     )?;
     for h in &r.runs {
         row(
@@ -136,7 +138,11 @@ fn rates(out: &mut String, r: &Report) -> std::fmt::Result {
         for s in &r.sides {
             let mut cells = vec![code(&s.summary.label)];
             for k in 1..=max_trials {
-                let e = s.pass_hat_k.iter().find(|(kk, _)| *kk == k).and_then(|x| x.1);
+                let e = s
+                    .pass_hat_k
+                    .iter()
+                    .find(|(kk, _)| *kk == k)
+                    .and_then(|x| x.1);
                 cells.push(pct_ci(e));
             }
             row(out, &cells)?;
@@ -255,7 +261,10 @@ fn cost(out: &mut String, r: &Report) -> std::fmt::Result {
 
 fn tools(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "## Tool calls\n")?;
-    head(out, &["side", "calls", "failed", "error rate", "failures by kind"])?;
+    head(
+        out,
+        &["side", "calls", "failed", "error rate", "failures by kind"],
+    )?;
     for s in &r.sides {
         let t = &s.summary.totals;
         let kinds: Vec<String> = t

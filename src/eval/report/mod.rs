@@ -185,7 +185,10 @@ fn header(run: &Run) -> RunHeader {
     let i = &run.info;
     let mut kiln = i.kiln.version.clone();
     if let Some(c) = &i.kiln.commit {
-        kiln.push_str(&format!(" ({c}{})", if i.kiln.dirty { ", dirty" } else { "" }));
+        kiln.push_str(&format!(
+            " ({c}{})",
+            if i.kiln.dirty { ", dirty" } else { "" }
+        ));
     }
     let m = &i.machine;
     RunHeader {
@@ -419,7 +422,7 @@ pub fn int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

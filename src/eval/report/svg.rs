@@ -92,7 +92,10 @@ fn value_label(unit: Unit, x: f64) -> String {
 /// Shortens a label that would spill into its neighbour.
 fn clip(s: &str, chars: usize) -> String {
     match s.chars().count() > chars {
-        true => format!("{}…", s.chars().take(chars.saturating_sub(1)).collect::<String>()),
+        true => format!(
+            "{}…",
+            s.chars().take(chars.saturating_sub(1)).collect::<String>()
+        ),
         false => s.to_string(),
     }
 }
@@ -243,7 +246,11 @@ mod tests {
         });
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
-        assert_eq!(svg.matches("<rect").count(), 3, "two legend squares, one bar");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3,
+            "two legend squares, one bar"
+        );
         assert!(svg.contains("<path d=\"M"), "a whisker");
         assert!(svg.contains("&lt;tag&gt;"));
         assert!(svg.contains("a&amp;b"));

@@ -125,7 +125,9 @@ fn html_is_one_self_contained_page() {
     // The pass-rate, per-tag, tokens and time charts.
     assert_eq!(html.matches("<svg").count(), 4);
     assert_eq!(html.matches("</svg>").count(), 4);
-    for external in ["http://", "https://", "<script", "<link", "src=", "@import", "url("] {
+    for external in [
+        "http://", "https://", "<script", "<link", "src=", "@import", "url(",
+    ] {
         assert!(!html.contains(external), "found {external}");
     }
     assert!(html.contains("exact McNemar"));
