@@ -219,7 +219,8 @@ fn rates(out: &mut String, r: &Report) -> std::fmt::Result {
         out,
         "<p class=\"note\">pass@1: the first attempt passed; pass@2: one of the first two did \
          (the second sees the first's failing check); pass: one of all attempts did. pass^k: \
-         the chance that k trials of a task all pass, C(c,k)/C(n,k), averaged over tasks.</p>"
+         the chance that k trials of a task all pass, C(c,k)/C(n,k), averaged over the tasks \
+         with at least k counted trials.</p>"
     )
 }
 

@@ -126,7 +126,7 @@ fn rates(out: &mut String, r: &Report) -> std::fmt::Result {
             out,
             "pass^k: the chance that k trials of a task all pass, C(c,k)/C(n,k) over its n \
              counted trials with c passes (a trial passes when any of its attempts does), \
-             averaged over tasks."
+             averaged over the tasks with at least k counted trials."
         )?;
     }
     writeln!(out)?;

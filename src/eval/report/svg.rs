@@ -11,9 +11,10 @@ const PALETTE: [&str; 6] = [
 ];
 
 const PLOT_H: f64 = 200.0;
-const TOP: f64 = 34.0;
+/// Room above the plot for the legend, one line per series.
+const LEGEND_LINE: f64 = 16.0;
 const LEFT: f64 = 52.0;
-const BAR_W: f64 = 26.0;
+const BAR_W: f64 = 34.0;
 const GROUP_GAP: f64 = 30.0;
 const LABEL_H: f64 = 40.0;
 
@@ -73,20 +74,20 @@ fn axis_max(chart: &Chart) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-fn tick_label(unit: Unit, x: f64) -> String {
+/// An axis or bar label; numbers in thousands when the axis reaches 10 000.
+fn label(unit: Unit, x: f64, max: f64) -> String {
     match unit {
         Unit::Share => format!("{:.0}%", x * 100.0),
-        Unit::Number if x >= 10_000.0 => format!("{:.0}k", x / 1000.0),
-        Unit::Number if x >= 10.0 || x == 0.0 => format!("{x:.0}"),
-        Unit::Number => format!("{x:.1}"),
+        Unit::Number if max >= 10_000.0 => format!("{}k", trim(x / 1000.0)),
+        Unit::Number if x >= 100.0 => format!("{x:.0}"),
+        Unit::Number => trim(x),
     }
 }
 
-fn value_label(unit: Unit, x: f64) -> String {
-    match unit {
-        Unit::Share => format!("{:.0}%", x * 100.0),
-        Unit::Number => tick_label(unit, x),
-    }
+/// One decimal, without a trailing `.0`.
+fn trim(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 /// Shortens a label that would spill into its neighbour.
@@ -110,10 +111,19 @@ pub fn render(chart: &Chart) -> String {
 fn draw(out: &mut String, chart: &Chart) -> std::fmt::Result {
     let n_series = chart.series.len().max(1);
     let group_w = n_series as f64 * BAR_W + GROUP_GAP;
-    let width = LEFT + chart.groups.len().max(1) as f64 * group_w + 10.0;
-    let height = TOP + PLOT_H + LABEL_H;
+    let legend_chars = chart
+        .series
+        .iter()
+        .map(|s| clip(s, 48).chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (LEFT + chart.groups.len().max(1) as f64 * group_w + 10.0)
+        .max(LEFT + 26.0 + 6.5 * legend_chars as f64);
+    // The legend, then room for a value label above a full bar.
+    let top = 8.0 + LEGEND_LINE * n_series as f64 + 16.0;
+    let height = top + PLOT_H + LABEL_H;
     let max = axis_max(chart);
-    let y = |v: f64| TOP + PLOT_H - (v.clamp(0.0, max) / max) * PLOT_H;
+    let y = |v: f64| top + PLOT_H - (v.clamp(0.0, max) / max) * PLOT_H;
     writeln!(
         out,
         r#"<svg class="chart" role="img" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}">"#
@@ -128,37 +138,36 @@ fn draw(out: &mut String, chart: &Chart) -> std::fmt::Result {
             width - 10.0,
             LEFT - 6.0,
             yy + 4.0,
-            tick_label(chart.unit, v)
+            label(chart.unit, v, max)
         )?;
     }
-    // Legend, across the top.
-    let mut lx = LEFT;
+    // The legend, one series per line.
     for (i, name) in chart.series.iter().enumerate() {
-        let shown = clip(name, 40);
+        let ly = 6.0 + LEGEND_LINE * i as f64;
         writeln!(
             out,
-            r#"<rect x="{lx:.1}" y="6" width="12" height="12" fill="{}"/><text x="{:.1}" y="16" class="legend">{}</text>"#,
+            r#"<rect x="{LEFT}" y="{ly:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#,
             colour(i),
-            lx + 16.0,
-            HtmlEscape(&shown)
+            LEFT + 16.0,
+            ly + 10.0,
+            HtmlEscape(&clip(name, 48))
         )?;
-        lx += 28.0 + 7.0 * shown.chars().count() as f64;
     }
     for (gi, g) in chart.groups.iter().enumerate() {
         let gx = LEFT + GROUP_GAP / 2.0 + gi as f64 * group_w;
         for (si, bar) in g.bars.iter().enumerate() {
             let Some(b) = bar else { continue };
             let x = gx + si as f64 * BAR_W;
-            let top = y(b.value);
+            let bar_top = y(b.value);
             writeln!(
                 out,
-                r#"<rect x="{:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
+                r#"<rect x="{:.1}" y="{bar_top:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
                 x + 2.0,
                 BAR_W - 4.0,
-                TOP + PLOT_H - top,
+                top + PLOT_H - bar_top,
                 colour(si),
                 HtmlEscape(chart.series.get(si).map_or("", String::as_str)),
-                value_label(chart.unit, b.value)
+                label(chart.unit, b.value, max)
             )?;
             let cx = x + BAR_W / 2.0;
             let label_y = match b.ci {
@@ -170,15 +179,15 @@ fn draw(out: &mut String, chart: &Chart) -> std::fmt::Result {
                         cx - 4.0,
                         cx - 4.0
                     )?;
-                    yhi.min(top)
+                    yhi.min(bar_top)
                 }
-                None => top,
+                None => bar_top,
             };
             writeln!(
                 out,
                 r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" class="value">{}</text>"#,
                 label_y - 4.0,
-                value_label(chart.unit, b.value)
+                label(chart.unit, b.value, max)
             )?;
         }
         let label_x = gx + n_series as f64 * BAR_W / 2.0;
@@ -186,7 +195,7 @@ fn draw(out: &mut String, chart: &Chart) -> std::fmt::Result {
         writeln!(
             out,
             r#"<text x="{label_x:.1}" y="{:.1}" text-anchor="middle" class="group">{}<title>{}</title></text>"#,
-            TOP + PLOT_H + 16.0,
+            top + PLOT_H + 16.0,
             HtmlEscape(&clip(&g.label, chars)),
             HtmlEscape(&g.label)
         )?;
@@ -195,8 +204,8 @@ fn draw(out: &mut String, chart: &Chart) -> std::fmt::Result {
         out,
         r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#888"/>"##,
         width - 10.0,
-        TOP + PLOT_H,
-        TOP + PLOT_H
+        top + PLOT_H,
+        top + PLOT_H
     )?;
     writeln!(out, "</svg>")
 }
