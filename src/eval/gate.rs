@@ -201,10 +201,13 @@ fn write_verdict(out: &mut String, r: &GateResult) -> std::fmt::Result {
     writeln!(out, "{scope}")?;
     writeln!(
         out,
-        "  pass rate: baseline {}, now {}; drop {:.1} points (tolerance {:.1}): {}",
+        "  pass rate: baseline {}, now {}; {} (tolerance {:.1}): {}",
         pct(c.a_rate),
         pct(c.b_rate),
-        r.drop * 100.0,
+        match r.drop < 0.0 {
+            true => format!("a rise of {:.1} points", -r.drop * 100.0),
+            false => format!("drop {:.1} points", r.drop * 100.0),
+        },
         o.tolerance * 100.0,
         if r.beyond_tolerance {
             "beyond"

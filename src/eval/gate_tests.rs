@@ -204,3 +204,18 @@ fn baselines_round_trip_and_check_their_version() {
         Err(BaselineError::Parse { .. })
     ));
 }
+
+#[test]
+fn a_rise_passes_and_says_so() {
+    let baseline = Baseline::from_run(&suite_run("r0", 1, base_fails), None).unwrap();
+    let better = suite_run("r1", 1, |_, _| false);
+    let r = gate(&baseline, &better, None, GateOptions::default()).unwrap();
+    assert!(r.passed());
+    assert!(r.comparison.p_drop > 0.5);
+    let text = render(&r);
+    assert!(text.contains("a rise of 10.0 points"), "{text}");
+    assert!(
+        text.contains("better now (4): t36, t37, t38, t39"),
+        "{text}"
+    );
+}

@@ -12,6 +12,8 @@ use super::record::{AttemptRecord, RunInfo};
 
 pub const RUN_FILE: &str = "run.json";
 pub const ATTEMPTS_FILE: &str = "attempts.jsonl";
+/// More trials than any run makes; larger counts are taken for corruption.
+pub const MAX_TRIALS: u32 = 10_000;
 
 /// A run as read from disk.
 #[derive(Clone, Debug)]
@@ -97,6 +99,13 @@ impl Run {
 fn check_info(info: &RunInfo) -> Result<(), String> {
     if info.trials == 0 {
         return Err("`trials` is 0".into());
+    }
+    // Readers keep a slot per trial; a corrupt count must not exhaust memory.
+    if info.trials > MAX_TRIALS {
+        return Err(format!(
+            "`trials` is {}, more than the {MAX_TRIALS} a run can have",
+            info.trials
+        ));
     }
     if info.sides.is_empty() {
         return Err("the run names no sides".into());

@@ -112,4 +112,8 @@ fn a_bad_run_json_is_an_error() {
     write_run(tmp.path(), &zero, &[]);
     let err = Run::load(tmp.path()).unwrap_err();
     assert!(err.to_string().contains("`trials` is 0"), "{err}");
+    zero.trials = u32::MAX;
+    write_run(tmp.path(), &zero, &[]);
+    let err = Run::load(tmp.path()).unwrap_err();
+    assert!(err.to_string().contains("more than the 10000"), "{err}");
 }

@@ -56,7 +56,11 @@ fn table(out: &mut String, head: &[String], rows: &[Vec<String>]) -> std::fmt::R
     for r in rows {
         write!(out, "<tr>")?;
         for c in r {
-            match c.strip_prefix('\u{1}') {
+            // Escaped text never holds `<td`, so only td() makes a match.
+            match c
+                .strip_prefix('\u{1}')
+                .filter(|raw| raw.starts_with("<td "))
+            {
                 Some(raw) => write!(out, "{raw}")?,
                 None => write!(out, "<td>{c}</td>")?,
             }

@@ -204,3 +204,16 @@ fn runs_of_different_task_sets_are_refused_unless_allowed() {
     let err = Report::build(&[one.clone(), one], Options::default()).unwrap_err();
     assert!(err.to_string().contains("given twice"), "{err}");
 }
+
+#[test]
+fn a_run_with_no_attempts_still_reports() {
+    let mut run = ab_run();
+    run.attempts.clear();
+    let report = Report::build(&[run], Options::default()).unwrap();
+    assert!(report.paired.is_empty());
+    assert_eq!(report.sides[0].rate(Metric::Pass1), None);
+    assert_eq!(report.sides[0].summary.missing_trials(), 10);
+    let md = markdown::render(&report);
+    assert!(md.contains("| 0 of 10 | – | – |"), "{md}");
+    assert!(html::render(&report).contains("<svg"));
+}
