@@ -36,8 +36,8 @@ fn the_core_suite_validates_and_separates_the_oracle_from_doing_nothing() {
         .args(["eval", "validate", "--suite", &suite, "--jobs", "2"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}");
     eprintln!("{text}");
 
@@ -61,7 +61,10 @@ fn the_core_suite_validates_and_separates_the_oracle_from_doing_nothing() {
         .lines()
     {
         let r: Value = serde_json::from_str(line).unwrap();
-        let key = (r["side"].as_str().unwrap().into(), r["task"].as_str().unwrap().into());
+        let key = (
+            r["side"].as_str().unwrap().into(),
+            r["task"].as_str().unwrap().into(),
+        );
         let attempt = r["attempt"].as_u64().unwrap();
         if last.get(&key).is_none_or(|(a, _)| *a < attempt) {
             last.insert(key, (attempt, r["outcome"].as_str().unwrap().into()));

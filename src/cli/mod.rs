@@ -65,7 +65,8 @@ pub enum Command {
     /// Continue a recorded session with a new prompt ("Continue the task."
     /// when none is given).
     Resume(resume::ResumeArgs),
-    /// Run eval suites against models, validate tasks, import benchmarks.
+    /// Evals: run suites against models, validate tasks, import benchmarks,
+    /// reports, baselines, the CI gate, merging sharded runs.
     Eval(eval::EvalArgs),
 }
 
