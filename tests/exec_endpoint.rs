@@ -347,3 +347,59 @@ fn dead_endpoint_and_auth_error_exit_4_with_clear_messages() {
         "{done}"
     );
 }
+
+#[test]
+fn a_context_length_error_is_compacted_away_and_retried() {
+    let server = MockServer::start_blocking([
+        Reply::tool_call("c1", "read_file", r#"{"path":"notes.txt"}"#),
+        Reply::tool_call("c2", "list_files", "{}"),
+        Reply::error(
+            400,
+            "This model's maximum context length is 4096 tokens. However, your messages \
+             resulted in 5000 tokens.",
+        ),
+        Reply::text("Summary: notes.txt holds alpha and beta."),
+        Reply::text("It says alpha and beta."),
+    ]);
+    let f = Fixture::new(&server.base_url());
+    let out = f.exec("What does notes.txt say?");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 5);
+    // The summary request is the refused one plus the request for a summary,
+    // with the tools listed but not callable.
+    let refused = messages(&reqs[2].body);
+    let summary = messages(&reqs[3].body);
+    assert_eq!(&summary[..refused.len()], &refused[..]);
+    assert_eq!(reqs[3].body["tool_choice"], "none");
+    // The retry: system prompt, the summary message, the latest turn.
+    let retry = messages(&reqs[4].body);
+    assert_eq!(retry[0], refused[0]);
+    let text = retry[1]["content"].as_str().unwrap();
+    assert!(text.contains("What does notes.txt say?"), "{text}");
+    assert!(text.contains("notes.txt holds alpha and beta"), "{text}");
+    assert!(retry.len() < refused.len());
+    let compacted = last_of(&events(&out), "compacted").clone();
+    assert_eq!(compacted["reason"], "overflow");
+
+    // A refusal that compaction cannot help (nothing to summarise yet) ends
+    // with context_exhausted (exit 3) and says what to set.
+    let server = MockServer::start_blocking([Reply::error(
+        400,
+        "the request exceeds the available context size, try increasing it",
+    )]);
+    let f = Fixture::new(&server.base_url());
+    let out = f.exec("hi");
+    assert_eq!(out.status.code(), Some(3));
+    let done = last_of(&events(&out), "session_completed").clone();
+    assert_eq!(done["outcome"], "context_exhausted");
+    assert!(
+        done["error"].as_str().unwrap().contains("context_window"),
+        "{done}"
+    );
+}

@@ -41,6 +41,8 @@ pub enum CompactReason {
     Threshold,
     /// The user asked (`/compact`).
     User,
+    /// The backend refused the prompt as longer than its context.
+    Overflow,
 }
 
 /// Who wrote the summary.

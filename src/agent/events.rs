@@ -360,6 +360,16 @@ pub struct SessionStats {
     pub engine: Option<EngineTotals>,
 }
 
+impl SessionStats {
+    /// Counts a completion's tokens and engine figures.
+    pub fn add_usage(&mut self, completion: &crate::backend::Completion) {
+        self.usage.add(&completion.usage);
+        if let Some(m) = &completion.engine {
+            self.engine.get_or_insert_with(Default::default).add(m);
+        }
+    }
+}
+
 /// Session totals of the local engine's figures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct EngineTotals {

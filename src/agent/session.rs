@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::approval::Approvals;
-use crate::backend::{Backend, ChatRequest, Completion, Delta, FinishReason};
+use crate::backend::{Backend, BackendError, ChatRequest, Completion, Delta, FinishReason};
 use crate::chat::{Message, SamplingPrefs, ToolCall, ToolCallMode, ToolSpec};
 use crate::profile::ProfileInfo;
 use crate::profile::tokens::BYTES_PER_TOKEN;
@@ -17,6 +17,7 @@ use crate::sandbox::SandboxInfo;
 use crate::tools::truncate::head_tail;
 use crate::tools::{ToolContext, ToolError, ToolRegistry, ToolResult};
 
+use super::compact::CompactReason;
 use super::context::{CompactAt, ContextUse};
 use super::events::{EventKind, LimitsInfo, Outcome, SafetyInfo, SessionStats};
 use super::loop_guard::{LoopGuard, Verdict, repeat_notice, repeat_success_notice};
@@ -519,8 +520,46 @@ impl Session {
     }
 
     /// Sends the conversation (compacted first if it outgrew its point);
-    /// counts the usage.
+    /// counts the usage. A backend that says the prompt does not fit (its
+    /// window smaller than kiln knew) gets one compacted retry.
     async fn request(&mut self, turn: u32, resample: u32) -> Result<Completion, SessionEnd> {
+        let mut compacted_for_overflow = false;
+        loop {
+            self.announce_turn(turn).await?;
+            let failed = match self.send(turn, resample).await {
+                Ok(completion) => {
+                    self.stats.turns += 1;
+                    self.stats.add_usage(&completion);
+                    return Ok(completion);
+                }
+                Err(BackendError::Cancelled) => return Err(SessionEnd::new(Outcome::Interrupted)),
+                Err(BackendError::ContextFull(m)) => m,
+                Err(e) => return Err(SessionEnd::error(Outcome::BackendError, e.to_string())),
+            };
+            let retry = match compacted_for_overflow {
+                true => Err(CompactError::Nothing),
+                false => self.compact(turn, CompactReason::Overflow).await,
+            };
+            compacted_for_overflow = true;
+            match retry {
+                Ok(_) => continue,
+                Err(CompactError::Cancelled) => return Err(SessionEnd::new(Outcome::Interrupted)),
+                Err(CompactError::Nothing) => {
+                    return Err(SessionEnd::error(
+                        Outcome::ContextExhausted,
+                        format!(
+                            "{failed}; compaction could not shorten the conversation enough. \
+                             Set the provider's `context_window` so kiln compacts in time"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Fits the context, then emits `turn_started` (and `prefix_broken`
+    /// where the request does not extend the previous one).
+    async fn announce_turn(&mut self, turn: u32) -> Result<(), SessionEnd> {
         let context: ContextUse = self.fit_context(turn).await?;
         self.emitter.emit(EventKind::TurnStarted {
             turn,
@@ -539,6 +578,12 @@ impl Session {
                 reason: reason.into(),
             });
         }
+        Ok(())
+    }
+
+    /// One request, streaming its deltas as events; the streamed text is
+    /// kept in `partial` until it completes (an interrupt keeps it).
+    async fn send(&mut self, turn: u32, resample: u32) -> Result<Completion, BackendError> {
         let request = self.profile.request(&self.messages, &self.specs, resample);
         let emitter = &mut self.emitter;
         let partial = &mut self.partial;
@@ -549,32 +594,11 @@ impl Session {
             }
             emitter.emit(delta_event(turn, d))
         };
-        let result = self
+        let completion = self
             .backend
             .complete(request, &mut on_delta, &self.ctx.cancel)
-            .await;
-        let completion = match result {
-            Ok(c) => {
-                self.partial.clear();
-                c
-            }
-            Err(crate::backend::BackendError::Cancelled) => {
-                return Err(SessionEnd::new(Outcome::Interrupted));
-            }
-            // The hook for compaction: the conversation outgrew the context.
-            Err(e @ crate::backend::BackendError::ContextFull(_)) => {
-                return Err(SessionEnd::error(Outcome::ContextExhausted, e.to_string()));
-            }
-            Err(e) => return Err(SessionEnd::error(Outcome::BackendError, e.to_string())),
-        };
-        self.stats.turns += 1;
-        self.stats.usage.add(&completion.usage);
-        if let Some(m) = &completion.engine {
-            self.stats
-                .engine
-                .get_or_insert_with(Default::default)
-                .add(m);
-        }
+            .await?;
+        self.partial.clear();
         Ok(completion)
     }
 

@@ -111,7 +111,12 @@ impl Session {
         reason: CompactReason,
     ) -> Result<Compaction, CompactError> {
         let before = self.context_use().await;
-        let keep = self.keep_tokens(before.window);
+        // A backend that refused the prompt has a smaller window than kiln
+        // knew: keep only the latest turn.
+        let keep = match reason {
+            CompactReason::Overflow => 0,
+            _ => self.keep_tokens(before.window),
+        };
         let cut = compact::split(&self.messages, keep).ok_or(CompactError::Nothing)?;
         // Automatic compaction that would free little only costs a request
         // and the prefix cache; the user's `/compact` is always honoured.
@@ -201,13 +206,7 @@ impl Session {
             .backend
             .complete(request, &mut ignore, &self.ctx.cancel)
             .await?;
-        self.stats.usage.add(&completion.usage);
-        if let Some(m) = &completion.engine {
-            self.stats
-                .engine
-                .get_or_insert_with(Default::default)
-                .add(m);
-        }
+        self.stats.add_usage(&completion);
         engine.clone_from(&completion.engine);
         let text = completion.text.trim();
         match text.is_empty() {

@@ -199,13 +199,17 @@ impl Transport {
         } else {
             message
         };
-        Failure {
-            error: BackendError::Http {
+        let error = match context_overflow(status.as_u16(), &body) {
+            true => BackendError::ContextFull(format!(
+                "the server says the prompt does not fit its context (HTTP {}): {body}",
+                status.as_u16()
+            )),
+            false => BackendError::Http {
                 status: status.as_u16(),
                 body,
             },
-            retry_after,
-        }
+        };
+        Failure { error, retry_after }
     }
 
     fn send_error(&self, err: &reqwest::Error) -> BackendError {
@@ -239,4 +243,22 @@ impl Transport {
             message,
         }
     }
+}
+
+/// Whether an error answer says the prompt is longer than the model's
+/// context, in the words OpenAI, llama-server, vLLM, Ollama and
+/// OpenRouter use.
+pub(crate) fn context_overflow(status: u16, body: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "context length",
+        "context_length",
+        "context window",
+        "context size",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+        "exceeds the available context",
+    ];
+    let body = body.to_lowercase();
+    matches!(status, 400 | 413 | 422) && SIGNS.iter().any(|s| body.contains(s))
 }
