@@ -31,6 +31,12 @@ fn main() {
     let cold_time = start.elapsed();
 
     // One warm run by phase, to see where the time goes.
+    let cache_file = kiln::repomap::cache::path_for(cache.path(), &tree);
+    let t = Instant::now();
+    let body = kiln::repomap::cache::load(&cache_file).unwrap();
+    let t_load = t.elapsed();
+    let names = body.names.len();
+    drop(body);
     let t = Instant::now();
     let index = kiln::repomap::index::build(&tree, Some(cache.path()));
     let t_index = t.elapsed();
@@ -78,8 +84,9 @@ fn main() {
         ms(warm_times[WARM_RUNS - 1])
     );
     println!(
-        "warm phases: index {}, rank {} ({} ranked defs, {edges_hint} file-name refs), render {}",
+        "warm phases: index {} (of which cache load {}, {names} names), rank {} ({} ranked defs, {edges_hint} file-name refs), render {}",
         ms(t_index),
+        ms(t_load),
         ms(t_rank),
         ranked_defs,
         ms(t_render)

@@ -11,30 +11,49 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use super::index::Index;
+use super::lines::SourceLines;
 use super::rank::RankedDef;
 use crate::profile::tokens::BYTES_PER_TOKEN;
 
 /// Definitions in a row that may not fit before rendering stops.
 const MAX_MISSES: usize = 200;
 
+/// A rendered map and how much of the index it shows.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    /// Files with at least one definition shown.
+    pub files: usize,
+    /// Definition lines shown.
+    pub lines: usize,
+}
+
 /// Renders as many of `ranked` (best first) as fit in `max_tokens`
 /// (estimated at [`BYTES_PER_TOKEN`] bytes a token). Files come in the
 /// order of their best definition, lines within a file in source order.
-pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> String {
+/// The lines are read from the files now, only for definitions considered.
+pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> Rendered {
     let budget = max_tokens.saturating_mul(BYTES_PER_TOKEN);
     let mut used = 0;
     let mut misses = 0;
     let mut order: Vec<&Path> = Vec::new();
-    let mut chosen: HashMap<&Path, BTreeSet<(u32, &str)>> = HashMap::new();
+    let mut chosen: HashMap<&Path, BTreeSet<(u32, String)>> = HashMap::new();
+    let mut sources: HashMap<&Path, SourceLines> = HashMap::new();
     for r in ranked {
+        if used >= budget {
+            break;
+        }
         let Some(tags) = index.files.get(r.file) else {
             continue;
         };
-        let lines: Vec<(u32, &str)> = tags
+        let source = sources
+            .entry(r.file)
+            .or_insert_with(|| SourceLines::read(&index.root.join(r.file)));
+        let lines: Vec<(u32, String)> = tags
             .defs
             .iter()
-            .filter(|d| d.name == r.name)
-            .map(|d| (d.line, d.text.as_str()))
+            .filter(|d| d.name == r.sym)
+            .filter_map(|d| Some((d.line, source.get(d.line)?)))
             .filter(|l| !chosen.get(r.file).is_some_and(|set| set.contains(l)))
             .collect();
         if lines.is_empty() {
@@ -45,7 +64,7 @@ pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> Str
         } else {
             header(r.file).len()
         };
-        let cost = header + lines.iter().map(|&(n, t)| line(n, t).len()).sum::<usize>();
+        let cost = header + lines.iter().map(|(n, t)| line(*n, t).len()).sum::<usize>();
         if used + cost > budget {
             // Something smaller further down may still fit, but the tail of
             // a large tree is long: stop once nothing has fit for a while.
@@ -62,11 +81,16 @@ pub fn render(index: &Index, ranked: &[RankedDef<'_>], max_tokens: usize) -> Str
         }
         chosen.entry(r.file).or_default().extend(lines);
     }
-    let mut out = String::with_capacity(used);
+    let mut out = Rendered {
+        text: String::with_capacity(used),
+        files: order.len(),
+        lines: 0,
+    };
     for file in order {
-        out.push_str(&header(file));
-        for &(n, t) in chosen.get(file).into_iter().flatten() {
-            out.push_str(&line(n, t));
+        out.text.push_str(&header(file));
+        for (n, t) in chosen.get(file).into_iter().flatten() {
+            out.text.push_str(&line(*n, t));
+            out.lines += 1;
         }
     }
     out
