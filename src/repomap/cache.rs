@@ -21,7 +21,7 @@ use super::tags::FileTags;
 
 /// Bump when the queries, [`FileTags`] or the body change, so old caches
 /// are dropped.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const MAGIC: &str = "kiln-repomap";
 
 /// What identifies one version of a file on disk.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ignore::WalkState;
 use tree_sitter::Parser;
 
 use super::cache::{self, BodyRef, EntryRef, Stamp};
@@ -67,13 +68,18 @@ struct Job {
 /// unreadable cache is rebuilt, an unwritable one is reported in the log.
 pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
     let cache_path = cache_dir.map(|d| cache::path_for(d, root));
-    let body = match &cache_path {
-        Some(p) => cache::load(p).unwrap_or_else(|why| {
-            tracing::debug!("repo-map cache {} not used: {why}", p.display());
-            cache::Body::default()
-        }),
-        None => cache::Body::default(),
-    };
+    // The cache loads while the tree is walked.
+    let (body, found) = std::thread::scope(|s| {
+        let load = s.spawn(|| match &cache_path {
+            Some(p) => cache::load(p).unwrap_or_else(|why| {
+                tracing::debug!("repo-map cache {} not used: {why}", p.display());
+                cache::Body::default()
+            }),
+            None => cache::Body::default(),
+        });
+        let found = walk(root);
+        (load.join().unwrap_or_default(), found)
+    });
     let mut old: HashMap<String, (Stamp, FileTags)> = body
         .files
         .into_iter()
@@ -85,17 +91,13 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
     // The stamp of every indexed file, for rewriting the cache.
     let mut stamps: Vec<(PathBuf, Stamp)> = Vec::new();
     let mut jobs = Vec::new();
-    for entry in crate::tools::list_files::files(root, None) {
-        let abs = entry.path();
-        let Some(lang) = Lang::from_path(abs) else {
-            continue;
-        };
+    for (abs, lang, stamp) in found {
+        let abs = abs.as_path();
         stats.files += 1;
-        let Ok(meta) = entry.metadata() else {
+        let Some(stamp) = stamp else {
             stats.failed += 1;
             continue;
         };
-        let stamp = Stamp::of(&meta);
         if stamp.size > MAX_FILE_BYTES {
             stats.skipped_large += 1;
             continue;
@@ -164,6 +166,52 @@ pub fn build(root: &Path, cache_dir: Option<&Path>) -> Index {
         }
     }
     index
+}
+
+/// A source file found by [`walk`]: absolute path, language, stamp.
+pub type Found = (PathBuf, Lang, Option<Stamp>);
+
+/// One walker thread's finds, handed over when the thread is done with it
+/// (on drop), so the threads share no lock while they walk.
+struct Batch<'a> {
+    local: Vec<Found>,
+    all: &'a Mutex<Vec<Found>>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut all) = self.all.lock() {
+            all.append(&mut self.local);
+        }
+    }
+}
+
+/// The source files under `root` (ignore-aware, as `list_files` sees
+/// them) with their language and stamp (`None` when it cannot be read),
+/// walked and stat'ed on all cores.
+pub fn walk(root: &Path) -> Vec<Found> {
+    let all = Mutex::new(Vec::new());
+    crate::tools::list_files::walker(root)
+        .build_parallel()
+        .run(|| {
+            let mut batch = Batch {
+                local: Vec::new(),
+                all: &all,
+            };
+            Box::new(move |entry| {
+                if let Ok(entry) = entry
+                    && entry.file_type().is_some_and(|t| t.is_file())
+                    && let Some(lang) = Lang::from_path(entry.path())
+                {
+                    let stamp = entry.metadata().ok().map(|m| Stamp::of(&m));
+                    batch.local.push((entry.into_path(), lang, stamp));
+                }
+                WalkState::Continue
+            })
+        });
+    let mut found = all.into_inner().unwrap_or_default();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 /// Adds freshly parsed files to `index` and rebuilds its name table: only

@@ -53,6 +53,36 @@ pub fn read(path: &Path, lines: &[u32]) -> Vec<Option<String>> {
     lines.iter().map(|&n| source.get(n)).collect()
 }
 
+/// The length of what [`SourceLines::get`] gives for `line` (without its
+/// newline), computed without building it: the index keeps it so the map
+/// can be fitted to its budget before any file is read.
+pub fn display_len(line: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(line);
+    let trimmed = text.trim();
+    if trimmed.len() <= MAX_LINE {
+        return trimmed.len();
+    }
+    let mut cut = MAX_LINE;
+    while !trimmed.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut + '…'.len_utf8()
+}
+
+/// The line of `source` holding byte `at`, without its newline.
+pub fn line_at(source: &[u8], at: usize) -> &[u8] {
+    let at = at.min(source.len());
+    let start = source[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = source[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(source.len(), |i| at + i);
+    &source[start..end]
+}
+
 /// One line trimmed and cut to [`MAX_LINE`] bytes on a character boundary.
 fn display(line: &[u8]) -> String {
     let line = String::from_utf8_lossy(line);
@@ -85,5 +115,17 @@ mod tests {
         assert_eq!(got[4], None);
         assert_eq!(got[5], None);
         assert!(read(Path::new("/nonexistent/x"), &[1])[0].is_none());
+        for line in [
+            "",
+            "  x ",
+            long.as_str(),
+            &"a".repeat(121),
+            &"a".repeat(120),
+        ] {
+            assert_eq!(display_len(line.as_bytes()), display(line.as_bytes()).len());
+        }
+        assert_eq!(line_at(b"ab\ncd\nef", 4), b"cd");
+        assert_eq!(line_at(b"ab\ncd", 0), b"ab");
+        assert_eq!(line_at(b"ab\n", 3), b"");
     }
 }

@@ -35,13 +35,21 @@ pub struct RankedDef<'a> {
     pub rank: f64,
 }
 
+/// Node and definition numbers are `u32` to keep edges small (there are
+/// hundreds of thousands in a large tree).
 struct Edge {
-    from: usize,
-    to: usize,
-    weight: f64,
+    from: u32,
+    to: u32,
     /// The definition (index into the table of (file, name)) this edge
-    /// leads to; `None` for an edge into a hub.
-    def: Option<usize>,
+    /// leads to; [`NO_DEF`] for an edge into a hub.
+    def: u32,
+    weight: f64,
+}
+
+const NO_DEF: u32 = u32::MAX;
+
+fn node(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// Per symbol, a run of items: symbol `s` owns `items[starts[s]..starts[s + 1]]`
@@ -121,6 +129,10 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
         .map(|(i, p)| (p.as_path(), i))
         .collect();
     let chat: HashSet<usize> = ids(&id, &focus.chat_files);
+    let mut is_chat = vec![false; files.len()];
+    for &i in &chat {
+        is_chat[i] = true;
+    }
     let mentioned: HashSet<Sym> = focus
         .mentioned_idents
         .iter()
@@ -180,10 +192,10 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
             // An unreferenced definition still gets a little rank.
             for &to in definers {
                 edges.push(Edge {
-                    from: to,
-                    to,
+                    from: node(to),
+                    to: node(to),
                     weight: 0.1 * mul,
-                    def: Some(defs.len()),
+                    def: node(defs.len()),
                 });
                 defs.push((to, sym));
             }
@@ -192,32 +204,28 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
         let (target, def) = match definers {
             [only] => {
                 defs.push((*only, sym));
-                (*only, Some(defs.len() - 1))
+                (*only, node(defs.len() - 1))
             }
             _ => {
                 let hub = n + hubs;
                 hubs += 1;
                 for &to in definers {
                     edges.push(Edge {
-                        from: hub,
-                        to,
+                        from: node(hub),
+                        to: node(to),
                         weight: 1.0,
-                        def: Some(defs.len()),
+                        def: node(defs.len()),
                     });
                     defs.push((to, sym));
                 }
-                (hub, None)
+                (hub, NO_DEF)
             }
         };
         for &(from, count) in refs {
-            let use_mul = if chat.contains(&from) {
-                mul * 50.0
-            } else {
-                mul
-            };
+            let use_mul = if is_chat[from] { mul * 50.0 } else { mul };
             edges.push(Edge {
-                from,
-                to: target,
+                from: node(from),
+                to: node(target),
                 weight: use_mul * f64::from(count).sqrt(),
                 def,
             });
@@ -241,31 +249,36 @@ pub fn rank<'a>(index: &'a Index, focus: &Focus) -> Vec<RankedDef<'a>> {
     // (edges into a hub carry no definition; the hub passes it on).
     let mut out_weight = vec![0.0; n + hubs];
     for e in &edges {
-        out_weight[e.from] += e.weight;
+        out_weight[e.from as usize] += e.weight;
     }
     let mut by_def = vec![0.0; defs.len()];
     for e in &edges {
-        if let Some(d) = e.def
-            && out_weight[e.from] > 0.0
+        let from = e.from as usize;
+        if let Some(d) = by_def.get_mut(e.def as usize)
+            && out_weight[from] > 0.0
         {
-            by_def[d] += ranks[e.from] * e.weight / out_weight[e.from];
+            *d += ranks[from] * e.weight / out_weight[from];
         }
     }
     // Sort on file indices (in path order) and symbols (in name order)
     // rather than paths and strings: much faster.
-    let mut order: Vec<((usize, Sym), f64)> = defs
+    // Sorted on integer keys: a non-negative float's bits order as the
+    // float does, files are in path order and symbols in name order. The
+    // (file, symbol) pairs are unique, so the order is total.
+    let mut order: Vec<(u64, u32, Sym)> = defs
         .into_iter()
-        .zip(by_def)
-        .filter(|((file, _), _)| !chat.contains(file))
+        .zip(&by_def)
+        .filter(|((file, _), _)| !is_chat[*file])
+        .map(|((file, sym), rank)| (u64::MAX - rank.max(0.0).to_bits(), node(file), sym))
         .collect();
-    order.sort_by(|(a, ra), (b, rb)| rb.total_cmp(ra).then_with(|| a.cmp(b)));
+    order.sort_unstable();
     order
         .into_iter()
-        .map(|((file, sym), rank)| RankedDef {
-            file: files[file].as_path(),
+        .map(|(key, file, sym)| RankedDef {
+            file: files[file as usize].as_path(),
             name: index.names.get(sym),
             sym,
-            rank,
+            rank: f64::from_bits(u64::MAX - key),
         })
         .collect()
 }
@@ -328,12 +341,18 @@ fn pagerank(n: usize, edges: &[Edge], personal: &[f64]) -> Vec<f64> {
     let walked = || edges.iter().filter(|e| e.from != e.to);
     let mut out_weight = vec![0.0; n];
     for e in walked() {
-        out_weight[e.from] += e.weight;
+        out_weight[e.from as usize] += e.weight;
     }
     // Each edge's share of its source's rank, computed once.
-    let flows: Vec<(usize, usize, f64)> = walked()
-        .filter(|e| out_weight[e.from] > 0.0)
-        .map(|e| (e.from, e.to, DAMPING * e.weight / out_weight[e.from]))
+    let flows: Vec<(u32, u32, f64)> = walked()
+        .filter(|e| out_weight[e.from as usize] > 0.0)
+        .map(|e| {
+            (
+                e.from,
+                e.to,
+                DAMPING * e.weight / out_weight[e.from as usize],
+            )
+        })
         .collect();
     let dangling_nodes: Vec<usize> = (0..n).filter(|&i| out_weight[i] <= 0.0).collect();
     let mut rank = personal.to_vec();
@@ -345,7 +364,7 @@ fn pagerank(n: usize, edges: &[Edge], personal: &[f64]) -> Vec<f64> {
             *x = restart * p;
         }
         for &(from, to, share) in &flows {
-            next[to] += rank[from] * share;
+            next[to as usize] += rank[from as usize] * share;
         }
         let diff: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
         std::mem::swap(&mut rank, &mut next);

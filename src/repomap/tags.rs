@@ -10,13 +10,16 @@ use streaming_iterator::StreamingIterator;
 use tree_sitter::{Parser, QueryCursor};
 
 use super::lang::{CaptureRole, Grammar};
+use super::lines;
 use super::names::Sym;
 
-/// A definition: the name and its 1-based line.
+/// A definition: the name, its 1-based line and that line's length as the
+/// map shows it (see [`lines::display_len`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Def {
     pub name: Sym,
     pub line: u32,
+    pub width: u32,
 }
 
 /// A name the file refers to, and how often.
@@ -90,9 +93,10 @@ impl FileTags {
         let defs = local
             .defs
             .iter()
-            .map(|(name, line)| Def {
+            .map(|(name, line, width)| Def {
                 name: intern(name),
                 line: *line,
+                width: *width,
             })
             .collect();
         let mut refs = Vec::with_capacity(local.refs.len());
@@ -119,8 +123,8 @@ impl FileTags {
 /// Tags with their names as strings, straight from the parser.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocalTags {
-    /// Name and 1-based line, in source order.
-    pub defs: Vec<(String, u32)>,
+    /// Name, 1-based line and displayed line length, in source order.
+    pub defs: Vec<(String, u32, u32)>,
     /// Each referenced name with the 1-based lines of its references
     /// (ascending, a line once per reference), sorted by name.
     pub refs: Vec<(String, Vec<u32>)>,
@@ -131,7 +135,7 @@ impl LocalTags {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.defs
             .iter()
-            .map(|(n, _)| n.as_str())
+            .map(|(n, _, _)| n.as_str())
             .chain(self.refs.iter().map(|(n, _)| n.as_str()))
     }
 }
@@ -157,7 +161,7 @@ pub fn extract(
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&grammar.query, tree.root_node(), source);
 
-    let mut defs: Vec<(usize, String, u32)> = Vec::new();
+    let mut defs: Vec<(usize, String, u32, u32)> = Vec::new();
     let mut def_starts: HashSet<usize> = HashSet::new();
     let mut refs: Vec<(usize, &str, u32)> = Vec::new();
     while let Some(m) = matches.next() {
@@ -186,13 +190,15 @@ pub fn extract(
         if role == CaptureRole::Definition {
             // Patterns overlap (a method is also a function): one def per name node.
             if def_starts.insert(start) {
-                defs.push((start, text.to_string(), line));
+                let width = lines::display_len(lines::line_at(source, start));
+                let width = u32::try_from(width).unwrap_or(u32::MAX);
+                defs.push((start, text.to_string(), line, width));
             }
         } else {
             refs.push((start, text, line));
         }
     }
-    defs.sort_by_key(|(start, _, _)| *start);
+    defs.sort_by_key(|(start, ..)| *start);
 
     // A definition's own name is not a reference to it; one node counts once.
     let mut seen: HashSet<usize> = HashSet::new();
@@ -204,7 +210,7 @@ pub fn extract(
         by_name.entry(name).or_default().push(line);
     }
     Ok(LocalTags {
-        defs: defs.into_iter().map(|(_, n, l)| (n, l)).collect(),
+        defs: defs.into_iter().map(|(_, n, l, w)| (n, l, w)).collect(),
         refs: by_name
             .into_iter()
             .map(|(name, mut lines)| {

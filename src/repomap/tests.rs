@@ -69,8 +69,13 @@ fn rust_defs_and_refs() {
         Lang::Rust,
         "struct Foo;\nimpl Foo {\n    fn bar(&self) -> Baz { helper() }\n}\nfn helper() {}\n",
     );
-    let defs: Vec<(&str, u32)> = tags.defs.iter().map(|(n, l)| (n.as_str(), *l)).collect();
-    assert_eq!(defs, [("Foo", 1), ("bar", 3), ("helper", 5)]);
+    let defs: Vec<(&str, u32, u32)> = tags
+        .defs
+        .iter()
+        .map(|(n, l, w)| (n.as_str(), *l, *w))
+        .collect();
+    let bar = "fn bar(&self) -> Baz { helper() }".len() as u32;
+    assert_eq!(defs, [("Foo", 1, 11), ("bar", 3, bar), ("helper", 5, 14)]);
     let refs: Vec<(&str, &[u32])> = tags
         .refs
         .iter()

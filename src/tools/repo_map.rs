@@ -68,7 +68,7 @@ impl Tool for RepoMap {
             .max_tokens
             .unwrap_or(DEFAULT_MAX_TOKENS)
             .clamp(MIN_MAX_TOKENS, MAX_MAX_TOKENS);
-        let focus = focus_of(ctx, &args.focus);
+        let (focus, missing) = focus_of(ctx, &args.focus);
         let root = ctx.workspace.root().to_path_buf();
         let cache_dir = self.cache_dir.clone();
         let focus_for_map = focus.clone();
@@ -100,6 +100,9 @@ impl Tool for RepoMap {
         if !named.is_empty() {
             text.push_str(&format!("; focus: {}", named.join(", ")));
         }
+        if !missing.is_empty() {
+            text.push_str(&format!("; not found: {}", missing.join(", ")));
+        }
         if map.stats.skipped() > 0 {
             text.push_str(&format!(
                 "; {} files skipped as too large, binary or unreadable",
@@ -114,9 +117,10 @@ impl Tool for RepoMap {
 
 /// Sorts focus entries into files (existing, inside the workspace) and
 /// identifiers (`Config::load` and `cfg.load` give `Config`, `load` and
-/// `cfg`); anything else is dropped.
-fn focus_of(ctx: &ToolContext, entries: &[String]) -> Focus {
+/// `cfg`); paths that are not files in the workspace come back apart.
+fn focus_of(ctx: &ToolContext, entries: &[String]) -> (Focus, Vec<String>) {
     let mut focus = Focus::default();
+    let mut missing = Vec::new();
     for entry in entries.iter().take(MAX_FOCUS) {
         let entry = entry.trim();
         if entry.is_empty() {
@@ -129,6 +133,7 @@ fn focus_of(ctx: &ToolContext, entries: &[String]) -> Focus {
             continue;
         }
         if looks_like_path(entry) {
+            missing.push(entry.to_string());
             continue;
         }
         for ident in identifiers(entry) {
@@ -137,11 +142,20 @@ fn focus_of(ctx: &ToolContext, entries: &[String]) -> Focus {
             }
         }
     }
-    focus
+    (focus, missing)
 }
 
+/// A path rather than `obj.method`: it has a directory part, or a source
+/// or common project file extension.
 fn looks_like_path(entry: &str) -> bool {
-    entry.contains('/') || Path::new(entry).extension().is_some_and(|e| e.len() <= 4)
+    const OTHER: &[&str] = &["md", "toml", "json", "yaml", "yml", "txt", "lock", "cfg"];
+    let path = Path::new(entry);
+    entry.contains('/')
+        || repomap::lang::Lang::from_path(path).is_some()
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| OTHER.contains(&e))
 }
 
 /// The identifier-like parts of `text`.
@@ -256,8 +270,10 @@ pub(crate) mod tests {
                 .contains("focus: go/main.go")
         );
         // A path that does not exist is not taken for an identifier.
-        let missing = call(&tool, dir.path(), json!({"focus": ["go/nope.go"]})).await;
-        assert_eq!(missing, plain);
+        let missing = call(&tool, dir.path(), json!({"focus": ["go/nope.go", "x.py"]})).await;
+        let (head, body) = missing.split_once('\n').unwrap();
+        assert!(head.contains("not found: go/nope.go, x.py"), "{head}");
+        assert_eq!(body, plain.split_once('\n').unwrap().1);
     }
 
     #[tokio::test]
@@ -266,15 +282,12 @@ pub(crate) mod tests {
         let tool = RepoMap::with_cache_dir(None);
         let plain = call(&tool, dir.path(), json!({})).await;
         assert_ne!(files_of(&plain)[0], "java/Greeter.java", "{plain}");
-        let focused = call(&tool, dir.path(), json!({"focus": ["Greeter::greet"]})).await;
-        assert_eq!(files_of(&focused)[0], "java/Greeter.java", "{focused}");
-        assert!(
-            focused
-                .lines()
-                .next()
-                .unwrap()
-                .contains("focus: Greeter, greet")
-        );
+        for entry in ["Greeter::greet", "Greeter.greet"] {
+            let focused = call(&tool, dir.path(), json!({ "focus": [entry] })).await;
+            assert_eq!(files_of(&focused)[0], "java/Greeter.java", "{focused}");
+            let head = focused.lines().next().unwrap();
+            assert!(head.contains("focus: Greeter, greet"), "{head}");
+        }
     }
 
     #[tokio::test]
