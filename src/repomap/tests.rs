@@ -246,6 +246,40 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
 }
 
 #[test]
+fn a_well_formed_cache_that_does_not_fit_its_names_is_ignored() {
+    let dir = fixture();
+    let cache_dir = tempfile::tempdir().unwrap();
+    index::build(dir.path(), Some(cache_dir.path()));
+    let path = cache::path_for(cache_dir.path(), dir.path());
+    let body = cache::load(&path).unwrap();
+    let rewrite = |names: &super::names::Names| {
+        let files = body
+            .files
+            .iter()
+            .map(|e| cache::EntryRef {
+                path: &e.path,
+                stamp: e.stamp,
+                tags: &e.tags,
+            })
+            .collect();
+        cache::store(&path, &cache::BodyRef { names, files }).unwrap();
+    };
+    // Checksums match; the content is what is wrong.
+    rewrite(&super::names::Names::from_sorted(["a"]).unwrap());
+    assert_eq!(
+        cache::load(&path).unwrap_err(),
+        "tags outside the name table"
+    );
+    let rebuilt = index::build(dir.path(), Some(cache_dir.path()));
+    assert_eq!(rebuilt.stats.parsed, FIXTURE_FILES);
+    rewrite(&super::names::Names::from_sorted(["b", "a"]).unwrap());
+    assert_eq!(cache::load(&path).unwrap_err(), "bad name table");
+    let rebuilt = index::build(dir.path(), Some(cache_dir.path()));
+    assert_eq!(rebuilt.stats.parsed, FIXTURE_FILES);
+    assert!(cache::load(&path).is_ok());
+}
+
+#[test]
 fn bad_files_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
