@@ -4,7 +4,9 @@
 //! tree of the first 5,000 source files of the cargo registry sources under
 //! the temp dir. Cold includes compiling the queries and writing the cache;
 //! the files themselves are in the page cache either way. Reports, never
-//! asserts. `KILN_BENCH_PRINT=1` also prints the map.
+//! asserts. `KILN_BENCH_PRINT=1` also prints the map; `KILN_BENCH_TOKENS`
+//! sets its budget (default 4096), `KILN_BENCH_WARM_RUNS` the warm runs
+//! (default 5).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -14,8 +16,14 @@ use kiln::repomap::lang::Lang;
 use kiln::repomap::{Focus, map};
 
 const TREE_FILES: usize = 5_000;
-const WARM_RUNS: usize = 5;
-const BUDGET: usize = 4_096;
+
+/// `name` from the environment as a number, else `default`.
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -25,12 +33,23 @@ fn main() {
     let tree = args.first().map(PathBuf::from).unwrap_or_else(default_tree);
     let cache = tempfile::tempdir().unwrap();
     let focus = Focus::default();
+    let budget = env_or("KILN_BENCH_TOKENS", 4_096);
+    let warm_runs = env_or("KILN_BENCH_WARM_RUNS", 5).max(1);
 
     let start = Instant::now();
-    let cold = map(&tree, Some(cache.path()), &focus, BUDGET);
+    let cold = map(&tree, Some(cache.path()), &focus, budget);
     let cold_time = start.elapsed();
 
     // One warm run by phase, to see where the time goes.
+    let cache_file = kiln::repomap::cache::path_for(cache.path(), &tree);
+    let t = Instant::now();
+    let found = kiln::repomap::index::walk(&tree).len();
+    let t_walk = t.elapsed();
+    let t = Instant::now();
+    let body = kiln::repomap::cache::load(&cache_file).unwrap();
+    let t_load = t.elapsed();
+    let names = body.names.len();
+    drop(body);
     let t = Instant::now();
     let index = kiln::repomap::index::build(&tree, Some(cache.path()));
     let t_index = t.elapsed();
@@ -38,7 +57,7 @@ fn main() {
     let ranked = kiln::repomap::rank::rank(&index, &focus);
     let t_rank = t.elapsed();
     let t = Instant::now();
-    let _ = kiln::repomap::render::render(&index, &ranked, BUDGET);
+    let _ = kiln::repomap::render::render(&index, &ranked, budget);
     let t_render = t.elapsed();
     let edges_hint: usize = index.files.values().map(|f| f.refs.len()).sum();
     let ranked_defs = ranked.len();
@@ -47,9 +66,9 @@ fn main() {
 
     let mut warm_times = Vec::new();
     let mut warm = None;
-    for _ in 0..WARM_RUNS {
+    for _ in 0..warm_runs {
         let start = Instant::now();
-        let out = map(&tree, Some(cache.path()), &focus, BUDGET);
+        let out = map(&tree, Some(cache.path()), &focus, budget);
         warm_times.push(start.elapsed());
         warm = Some(out);
     }
@@ -62,7 +81,7 @@ fn main() {
         .map(|m| m.len())
         .sum();
 
-    println!("tree: {}", tree.display());
+    println!("tree: {} (map budget {budget} tokens)", tree.display());
     println!(
         "files: {} source, {} parsed cold, {} cached warm, {} skipped",
         cold.stats.files,
@@ -72,14 +91,17 @@ fn main() {
     );
     println!("cold: {}", ms(cold_time));
     println!(
-        "warm: median {} (min {}, max {}) over {WARM_RUNS} runs",
-        ms(warm_times[WARM_RUNS / 2]),
+        "warm: median {} (min {}, max {}) over {warm_runs} runs",
+        ms(warm_times[warm_runs / 2]),
         ms(warm_times[0]),
-        ms(warm_times[WARM_RUNS - 1])
+        ms(warm_times[warm_runs - 1])
     );
     println!(
-        "warm phases: index {}, rank {} ({} ranked defs, {edges_hint} file-name refs), render {}",
+        "warm phases: index {} (walk and stat {} for {found} files, cache load {} for {names} names, \
+         run side by side), rank {} ({} ranked defs, {edges_hint} file-name refs), render {}",
         ms(t_index),
+        ms(t_walk),
+        ms(t_load),
         ms(t_rank),
         ranked_defs,
         ms(t_render)

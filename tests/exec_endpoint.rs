@@ -145,6 +145,8 @@ fn split_tool_call_writes_file_and_requests_only_grow() {
             "read_file",
             "list_files",
             "grep",
+            "repo_map",
+            "symbols",
             "edit_file",
             "write_file",
             "shell"

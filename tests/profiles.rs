@@ -56,10 +56,21 @@ fn every_builtin_profile_runs_a_scripted_session() {
         "write_file",
         "shell",
     ];
+    // The large-model profiles also get the repo-map tools.
+    let large = [
+        "read_file",
+        "list_files",
+        "grep",
+        "repo_map",
+        "symbols",
+        "edit_file",
+        "write_file",
+        "shell",
+    ];
     let cases: [(&str, &[&str]); 4] = [
-        ("default", &all),
+        ("default", &large),
         ("local-small", &all),
-        ("local-large", &all),
+        ("local-large", &large),
         ("minimal", &["shell"]),
     ];
     for (name, tools) in cases {
@@ -269,7 +280,15 @@ fn apply_patch_and_whole_file_styles_offer_their_edit_tools() {
     let ev = events(&out);
     assert_eq!(
         ev[0]["tools"],
-        json!(["read_file", "list_files", "grep", "apply_patch", "shell"])
+        json!([
+            "read_file",
+            "list_files",
+            "grep",
+            "repo_map",
+            "symbols",
+            "apply_patch",
+            "shell"
+        ])
     );
     assert_eq!(last_of(&ev, "tool_call_completed")["ok"], true);
     assert_eq!(
@@ -292,7 +311,15 @@ fn apply_patch_and_whole_file_styles_offer_their_edit_tools() {
     let ev = events(&out);
     assert_eq!(
         ev[0]["tools"],
-        json!(["read_file", "list_files", "grep", "write_file", "shell"])
+        json!([
+            "read_file",
+            "list_files",
+            "grep",
+            "repo_map",
+            "symbols",
+            "write_file",
+            "shell"
+        ])
     );
     let done = last_of(&ev, "tool_call_completed");
     assert_eq!(done["error_kind"], "unknown_tool", "{done}");

@@ -78,6 +78,20 @@ fn the_policy_table() {
 }
 
 #[test]
+fn the_index_tools_run_under_every_policy() {
+    let specs = crate::tools::spec::load_specs(None).unwrap();
+    let registry = crate::tools::ToolRegistry::builtin(specs).unwrap();
+    for name in ["repo_map", "symbols"] {
+        let tool = registry.get(name).unwrap();
+        for policy in [Policy::ReadOnly, Policy::Ask, Policy::Auto, Policy::Full] {
+            let c = call(name, serde_json::json!({ "name": "Config" }));
+            let v = block_on(headless(policy).check(&c, tool.mutates()));
+            assert!(v.runs() && !v.notable(), "{name} under {policy:?}");
+        }
+    }
+}
+
+#[test]
 fn headless_refusals_say_why_and_how_to_allow() {
     let v = block_on(headless(Policy::Auto).check(&shell("cargo test"), true));
     assert_eq!(v.decision, Decision::Refused);

@@ -43,6 +43,8 @@ pub const TOOL_ORDER: &[&str] = &[
     "read_file",
     "list_files",
     "grep",
+    "repo_map",
+    "symbols",
     "edit_file",
     "write_file",
     "apply_patch",

@@ -25,6 +25,8 @@ fn builtins_resolve_with_their_tools() {
             "read_file",
             "list_files",
             "grep",
+            "repo_map",
+            "symbols",
             "edit_file",
             "write_file",
             "shell"

@@ -3,11 +3,12 @@
 //! against the file's size and mtime.
 //!
 //! Format: a header line `kiln-repomap <VERSION> <sha256 of the body>`, then
-//! the JSON body. A file with another version, a bad checksum or bad JSON is
-//! ignored (the map is rebuilt and the cache rewritten), so a torn or
-//! corrupted cache costs time, never a wrong map.
+//! the body in postcard (a compact binary serde format): the interned
+//! name table and each file's tags by symbol. A file with another version,
+//! a bad checksum, a body that does not decode or tags that do not fit the
+//! table is ignored (the map is rebuilt and the cache rewritten), so a torn
+//! or corrupted cache costs time, never a wrong map.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -15,10 +16,12 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::names::Names;
 use super::tags::FileTags;
 
-/// Bump when the queries or [`FileTags`] change, so old entries are dropped.
-const VERSION: u32 = 1;
+/// Bump when the queries, [`FileTags`] or the body change, so old caches
+/// are dropped.
+const VERSION: u32 = 3;
 const MAGIC: &str = "kiln-repomap";
 
 /// What identifies one version of a file on disk.
@@ -43,19 +46,36 @@ impl Stamp {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One cached file.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Entry {
+    /// Workspace-relative, `/`-separated as the walk gives it.
+    pub path: String,
     pub stamp: Stamp,
     pub tags: FileTags,
 }
 
-pub type Entries = HashMap<String, Entry>;
+/// A whole cache: the names and the files' tags, whose symbols index it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Body {
+    pub names: Names,
+    pub files: Vec<Entry>,
+}
 
-/// An entry borrowed from the index, for writing without cloning.
+/// [`Entry`] borrowed from the index, for writing without cloning; the
+/// same fields in the same order, so it encodes the same.
 #[derive(Serialize)]
 pub struct EntryRef<'a> {
+    pub path: &'a str,
     pub stamp: Stamp,
     pub tags: &'a FileTags,
+}
+
+/// [`Body`] borrowed.
+#[derive(Serialize)]
+pub struct BodyRef<'a> {
+    pub names: &'a Names,
+    pub files: Vec<EntryRef<'a>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,18 +86,18 @@ pub enum CacheError {
         source: std::io::Error,
     },
     #[error("cannot encode the repo-map cache: {0}")]
-    Encode(#[from] serde_json::Error),
+    Encode(#[from] postcard::Error),
 }
 
 /// The cache file for the workspace at `root` (absolute) inside `dir`.
 pub fn path_for(dir: &Path, root: &Path) -> PathBuf {
     use std::os::unix::ffi::OsStrExt;
     let digest = Sha256::digest(root.as_os_str().as_bytes());
-    dir.join(format!("{}.json", hex::encode(&digest[..12])))
+    dir.join(format!("{}.bin", hex::encode(&digest[..12])))
 }
 
-/// The entries in `path`, or why there are none usable.
-pub fn load(path: &Path) -> Result<Entries, String> {
+/// The cache in `path`, or why it is not usable.
+pub fn load(path: &Path) -> Result<Body, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let newline = bytes
         .iter()
@@ -95,17 +115,25 @@ pub fn load(path: &Path) -> Result<Entries, String> {
     if parts.next() != Some(hex::encode(Sha256::digest(body)).as_str()) {
         return Err("checksum mismatch".into());
     }
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+    let body: Body = postcard::from_bytes(body).map_err(|e| e.to_string())?;
+    if !body.names.is_valid() {
+        return Err("bad name table".into());
+    }
+    let names = body.names.len();
+    if !body.files.iter().all(|e| e.tags.is_valid(names)) {
+        return Err("tags outside the name table".into());
+    }
+    Ok(body)
 }
 
 /// Writes `entries` to `path` atomically (a temporary file renamed over
 /// it), so readers never see half a cache.
-pub fn store(path: &Path, entries: &HashMap<&str, EntryRef<'_>>) -> Result<(), CacheError> {
+pub fn store(path: &Path, body: &BodyRef<'_>) -> Result<(), CacheError> {
     let write_err = |source| CacheError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let body = serde_json::to_vec(entries)?;
+    let body = postcard::to_stdvec(body)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(write_err)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
@@ -116,11 +144,13 @@ pub fn store(path: &Path, entries: &HashMap<&str, EntryRef<'_>>) -> Result<(), C
     Ok(())
 }
 
-/// `$XDG_CACHE_HOME/kiln/repomap`, else `~/.cache/kiln/repomap`.
+/// `$KILN_CACHE_DIR/repomap`, else `$XDG_CACHE_HOME/kiln/repomap`, else
+/// `~/.cache/kiln/repomap` (as the models directory is found).
 pub fn default_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = var("KILN_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("kiln").join("repomap"))
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kiln")))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("kiln")))?;
+    Some(base.join("repomap"))
 }

@@ -10,6 +10,8 @@
 pub mod cache;
 pub mod index;
 pub mod lang;
+pub mod lines;
+pub mod names;
 pub mod rank;
 pub mod render;
 pub mod tags;
@@ -34,6 +36,10 @@ pub enum RepoMapError {
 #[derive(Debug)]
 pub struct RepoMap {
     pub text: String,
+    /// Files with definitions in `text`.
+    pub files_shown: usize,
+    /// Files indexed (parsed or cached).
+    pub files_indexed: usize,
     pub stats: IndexStats,
 }
 
@@ -44,8 +50,11 @@ pub struct RepoMap {
 pub fn map(root: &Path, cache_dir: Option<&Path>, focus: &Focus, max_tokens: usize) -> RepoMap {
     let index = index::build(root, cache_dir);
     let ranked = rank::rank(&index, focus);
+    let rendered = render::render(&index, &ranked, max_tokens);
     RepoMap {
-        text: render::render(&index, &ranked, max_tokens),
+        text: rendered.text,
+        files_shown: rendered.files,
+        files_indexed: index.files.len(),
         stats: index.stats,
     }
 }

@@ -32,7 +32,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn tags_of(lang: Lang, source: &str) -> super::tags::FileTags {
+fn tags_of(lang: Lang, source: &str) -> super::tags::LocalTags {
     let mut parser = tree_sitter::Parser::new();
     extract(&mut parser, grammar(lang).unwrap(), source.as_bytes()).unwrap()
 }
@@ -69,25 +69,44 @@ fn rust_defs_and_refs() {
         Lang::Rust,
         "struct Foo;\nimpl Foo {\n    fn bar(&self) -> Baz { helper() }\n}\nfn helper() {}\n",
     );
-    let defs: Vec<(&str, u32)> = tags
+    let defs: Vec<(&str, u32, u32)> = tags
         .defs
         .iter()
-        .map(|d| (d.name.as_str(), d.line))
+        .map(|(n, l, w)| (n.as_str(), *l, *w))
         .collect();
-    assert_eq!(defs, [("Foo", 1), ("bar", 3), ("helper", 5)]);
-    assert_eq!(tags.defs[1].text, "fn bar(&self) -> Baz { helper() }");
-    let refs: Vec<&str> = tags.refs.iter().map(|(n, _)| n.as_str()).collect();
+    let bar = "fn bar(&self) -> Baz { helper() }".len() as u32;
+    assert_eq!(defs, [("Foo", 1, 11), ("bar", 3, bar), ("helper", 5, 14)]);
+    let refs: Vec<(&str, &[u32])> = tags
+        .refs
+        .iter()
+        .map(|(n, l)| (n.as_str(), l.as_slice()))
+        .collect();
     // The definition names themselves are not references.
-    assert_eq!(refs, ["Baz", "Foo", "helper"]);
+    assert_eq!(refs, [("Baz", &[3][..]), ("Foo", &[2]), ("helper", &[3])]);
 }
 
 #[test]
-fn long_lines_are_cut_on_char_boundaries() {
-    let long = format!("fn f() {{ let s = \"{}\"; }}\n", "é".repeat(200));
-    let tags = tags_of(Lang::Rust, &long);
-    let text = &tags.defs[0].text;
-    assert!(text.ends_with('…'), "{text}");
-    assert!(text.len() <= 124, "{}", text.len());
+fn reference_lines_survive_interning_and_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("lib.rs"), "pub fn helper() {}\n").unwrap();
+    std::fs::write(
+        d.join("main.rs"),
+        "fn main() {\n    helper();\n\n    helper(); helper();\n}\n",
+    )
+    .unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    for run in ["cold", "warm"] {
+        let idx = index::build(d, Some(cache_dir.path()));
+        let sym = idx.names.find("helper").unwrap();
+        let main = &idx.files[Path::new("main.rs")];
+        assert_eq!(main.ref_lines_of(sym), [2, 4, 4], "{run}");
+        assert_eq!(main.refs.iter().find(|r| r.name == sym).unwrap().count, 3);
+        let lib = &idx.files[Path::new("lib.rs")];
+        assert_eq!(lib.defs[0].name, sym, "{run}");
+        assert!(lib.ref_lines_of(sym).is_empty());
+        assert!(idx.names.is_valid(), "{run}");
+    }
 }
 
 #[test]
@@ -167,7 +186,7 @@ fn chat_files_pull_hardest_and_leave_the_map() {
     );
     assert!(focused.iter().all(|r| r.file != Path::new("py/app.py")));
     assert_eq!(focused[0].file, Path::new("py/util.py"));
-    let text = render(&idx, &focused, 10_000);
+    let text = render(&idx, &focused, 10_000).text;
     assert!(text.starts_with("py/util.py:\n"), "{text}");
 }
 
@@ -191,13 +210,18 @@ fn cache_is_used_and_invalidated_when_a_file_changes() {
     let after = index::build(dir.path(), Some(cache_dir.path()));
     assert_eq!(after.stats.parsed, 1);
     assert_eq!(after.stats.cached, FIXTURE_FILES - 2);
+    let save = after.names.find("save_config").unwrap();
     let defs = &after.files[Path::new("src/config.rs")].defs;
-    assert!(defs.iter().any(|d| d.name == "save_config"), "{defs:?}");
+    assert!(defs.iter().any(|d| d.name == save), "{defs:?}");
+    // Names only the deleted file used are gone from the table.
+    assert!(first.names.find("Shape").is_some());
+    assert!(after.names.find("Shape").is_none());
     assert!(!after.files.contains_key(Path::new("cpp/shape.cpp")));
 
     // The rewritten cache no longer holds the deleted file.
-    let entries = cache::load(&cache::path_for(cache_dir.path(), dir.path())).unwrap();
-    assert_eq!(entries.len(), FIXTURE_FILES - 1);
+    let body = cache::load(&cache::path_for(cache_dir.path(), dir.path())).unwrap();
+    assert_eq!(body.files.len(), FIXTURE_FILES - 1);
+    assert_eq!(body.names, after.names);
 }
 
 #[test]
@@ -219,6 +243,40 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
     std::fs::write(&path, b"garbage").unwrap();
     let again = index::build(dir.path(), Some(cache_dir.path()));
     assert_eq!(again.stats.parsed, FIXTURE_FILES);
+}
+
+#[test]
+fn a_well_formed_cache_that_does_not_fit_its_names_is_ignored() {
+    let dir = fixture();
+    let cache_dir = tempfile::tempdir().unwrap();
+    index::build(dir.path(), Some(cache_dir.path()));
+    let path = cache::path_for(cache_dir.path(), dir.path());
+    let body = cache::load(&path).unwrap();
+    let rewrite = |names: &super::names::Names| {
+        let files = body
+            .files
+            .iter()
+            .map(|e| cache::EntryRef {
+                path: &e.path,
+                stamp: e.stamp,
+                tags: &e.tags,
+            })
+            .collect();
+        cache::store(&path, &cache::BodyRef { names, files }).unwrap();
+    };
+    // Checksums match; the content is what is wrong.
+    rewrite(&super::names::Names::from_sorted(["a"]).unwrap());
+    assert_eq!(
+        cache::load(&path).unwrap_err(),
+        "tags outside the name table"
+    );
+    let rebuilt = index::build(dir.path(), Some(cache_dir.path()));
+    assert_eq!(rebuilt.stats.parsed, FIXTURE_FILES);
+    rewrite(&super::names::Names::from_sorted(["b", "a"]).unwrap());
+    assert_eq!(cache::load(&path).unwrap_err(), "bad name table");
+    let rebuilt = index::build(dir.path(), Some(cache_dir.path()));
+    assert_eq!(rebuilt.stats.parsed, FIXTURE_FILES);
+    assert!(cache::load(&path).is_ok());
 }
 
 #[test]

@@ -11,8 +11,10 @@ pub mod grep;
 pub mod list_files;
 pub mod read_file;
 pub mod read_log;
+pub mod repo_map;
 pub mod shell;
 pub mod spec;
+pub mod symbols;
 pub mod truncate;
 pub mod workspace;
 pub mod write_file;
@@ -209,6 +211,8 @@ impl ToolRegistry {
             Box::new(read_file::ReadFile),
             Box::new(list_files::ListFiles),
             Box::new(grep::Grep),
+            Box::new(repo_map::RepoMap::default()),
+            Box::new(symbols::Symbols::default()),
             Box::new(edit_file::EditFile),
             Box::new(write_file::WriteFile),
             Box::new(apply_patch::ApplyPatch),
