@@ -255,6 +255,8 @@ pub enum EventKind {
     RepoMapAdded {
         /// Its estimated tokens.
         tokens: usize,
+        /// Files with definitions in the map.
+        files_shown: usize,
         /// Source files indexed (the map shows the best ranked of them).
         files: usize,
         text: String,

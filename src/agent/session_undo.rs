@@ -83,9 +83,10 @@ impl Session {
 
     /// Puts a repo map in front of the next task (once, at the start of
     /// a session, so the prompt prefix never changes for it).
-    pub fn add_repo_map(&mut self, text: String, files: usize) {
+    pub fn add_repo_map(&mut self, text: String, files_shown: usize, files: usize) {
         self.emitter.emit(EventKind::RepoMapAdded {
             tokens: crate::profile::tokens::estimate(&text),
+            files_shown,
             files,
             text: text.clone(),
         });

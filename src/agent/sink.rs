@@ -188,9 +188,12 @@ pub fn progress_line(kind: &EventKind) -> Option<String> {
             approx(tokens_after.exact),
             tokens_after.tokens
         ),
-        EventKind::RepoMapAdded { tokens, files, .. } => {
-            format!("  ⌘ repo map: ≈{tokens} tokens over {files} source files")
-        }
+        EventKind::RepoMapAdded {
+            tokens,
+            files_shown,
+            files,
+            ..
+        } => format!("  ⌘ repo map: {files_shown} of {files} source files, ≈{tokens} tokens"),
         EventKind::AssistantMessage {
             text, tool_calls, ..
         } if !tool_calls.is_empty() && !text.trim().is_empty() => {

@@ -28,7 +28,7 @@ pub async fn add(session: &mut Session, task: &str) {
                  1-based):\n{}",
                 map.text.trim_end()
             );
-            session.add_repo_map(text, map.stats.files);
+            session.add_repo_map(text, map.files_shown, map.files_indexed);
         }
         Ok(_) => {}
         Err(e) => session

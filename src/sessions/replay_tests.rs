@@ -131,7 +131,7 @@ async fn replay_follows_a_repo_map_and_a_compaction() {
     );
     s.limits_mut().compact_at = Some(crate::agent::context::CompactAt::Tokens(2_500));
     s.start();
-    s.add_repo_map("# Repo map\nsrc/lib.rs:\n  1: fn main()".into(), 1);
+    s.add_repo_map("# Repo map\nsrc/lib.rs:\n  1: fn main()".into(), 1, 1);
     let end = s.run_task("write it").await;
     assert_eq!(end.final_answer.as_deref(), Some("Really done."), "{end:?}");
     assert_eq!(s.stats().compactions, 1);
