@@ -80,8 +80,11 @@ impl Session {
         let mut used = self.context_use().await;
         let can_compact = self.messages.len() > self.compaction.compacted_len;
         if can_compact && used.needs_compaction(self.compact_at()) {
-            match self.compact(turn, CompactReason::Threshold).await {
-                Ok(_) => used = self.context_use().await,
+            match self
+                .compact_counted(turn, CompactReason::Threshold, used)
+                .await
+            {
+                Ok(done) => used = ContextUse::new(done.after, used.window),
                 Err(CompactError::Nothing) => {}
                 Err(CompactError::Cancelled) => return Err(SessionEnd::new(Outcome::Interrupted)),
             }
@@ -111,6 +114,16 @@ impl Session {
         reason: CompactReason,
     ) -> Result<Compaction, CompactError> {
         let before = self.context_use().await;
+        self.compact_counted(turn, reason, before).await
+    }
+
+    /// [`Session::compact`] with the prompt already counted (`before`).
+    async fn compact_counted(
+        &mut self,
+        turn: u32,
+        reason: CompactReason,
+        before: ContextUse,
+    ) -> Result<Compaction, CompactError> {
         // A backend that refused the prompt has a smaller window than kiln
         // knew: keep only the latest turn.
         let keep = match reason {

@@ -327,12 +327,12 @@ fn approx(exact: bool) -> &'static str {
     if exact { "" } else { "≈" }
 }
 
-/// Tokens in thousands past 1,000: `950`, `1.2k`, `32k`.
-fn short(n: u64) -> String {
+/// A token count for a status line: 1234 → "1.2k".
+pub fn short(n: u64) -> String {
     match n {
         0..1_000 => n.to_string(),
-        1_000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
-        _ => format!("{}k", n / 1000),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1_000.0),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
     }
 }
 

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::agent::EventKind;
 use crate::agent::events::wire_name;
+use crate::agent::sink::short as tokens;
 use crate::chat::Usage;
 use crate::engine::EngineMetrics;
 
@@ -167,14 +168,5 @@ impl Status {
             spans.push(part);
         }
         Line::from(spans)
-    }
-}
-
-/// 1234 → "1.2k".
-fn tokens(n: u64) -> String {
-    match n {
-        0..1_000 => n.to_string(),
-        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1_000.0),
-        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
     }
 }

@@ -9,7 +9,6 @@ use minijinja::HtmlEscape;
 use super::svg::{self, Bar, Chart, Group, Unit};
 use super::{Paired, Report, int, p_value, pct, pct_ci, pp_ci, tally_cell};
 use crate::eval::compare::PairedTest;
-use crate::eval::record::AttemptOutcome;
 use crate::eval::stats::Estimate;
 use crate::eval::task::Policy;
 
@@ -446,20 +445,10 @@ fn cost(out: &mut String, r: &Report) -> std::fmt::Result {
     table(out, &head, &rows)
 }
 
-const OUTCOMES: [(AttemptOutcome, &str); 7] = [
-    (AttemptOutcome::Pass, "pass"),
-    (AttemptOutcome::Fail, "fail"),
-    (AttemptOutcome::Timeout, "timeout"),
-    (AttemptOutcome::TurnLimit, "turn limit"),
-    (AttemptOutcome::ContextExhausted, "context exhausted"),
-    (AttemptOutcome::ProviderError, "provider error"),
-    (AttemptOutcome::HarnessError, "harness error"),
-];
-
 fn errors(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "<h2>Attempts by outcome</h2>")?;
     let mut head = vec!["side".to_string()];
-    head.extend(OUTCOMES.iter().map(|o| o.1.to_string()));
+    head.extend(super::OUTCOMES.iter().map(|o| o.1.to_string()));
     head.push("trials with no record".into());
     head.push(format!("trials excluded from {}", r.options.metric.label()));
     head.push("touched check files".into());
@@ -471,7 +460,7 @@ fn errors(out: &mut String, r: &Report) -> std::fmt::Result {
             let t = &s.summary.totals;
             let mut row = vec![side_head(r)[i].clone()];
             row.extend(
-                OUTCOMES
+                super::OUTCOMES
                     .iter()
                     .map(|(o, _)| num(t.outcomes.get(o).copied().unwrap_or(0))),
             );

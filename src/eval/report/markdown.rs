@@ -181,27 +181,17 @@ fn errors(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out)
 }
 
-const OUTCOMES: [(AttemptOutcome, &str); 7] = [
-    (AttemptOutcome::Pass, "pass"),
-    (AttemptOutcome::Fail, "fail"),
-    (AttemptOutcome::Timeout, "timeout"),
-    (AttemptOutcome::TurnLimit, "turn limit"),
-    (AttemptOutcome::ContextExhausted, "context exhausted"),
-    (AttemptOutcome::ProviderError, "provider error"),
-    (AttemptOutcome::HarnessError, "harness error"),
-];
-
 fn outcomes(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "## Attempts by outcome\n")?;
     let mut cols = vec!["side", "attempts"];
-    cols.extend(OUTCOMES.iter().map(|o| o.1));
+    cols.extend(super::OUTCOMES.iter().map(|o| o.1));
     cols.push("touched check files");
     head(out, &cols)?;
     for s in &r.sides {
         let t = &s.summary.totals;
         let mut cells = vec![code(&s.summary.label), t.attempts.to_string()];
         cells.extend(
-            OUTCOMES
+            super::OUTCOMES
                 .iter()
                 .map(|(o, _)| t.outcomes.get(o).copied().unwrap_or(0).to_string()),
         );

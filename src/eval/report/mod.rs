@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::compare::{self, Comparison};
 use super::load::Run;
-use super::record::TaskMeta;
+use super::record::{AttemptOutcome, TaskMeta};
 use super::stats::{self, Estimate, Resampling};
 use super::summary::{self, Metric, SideSummary};
 
@@ -429,6 +429,17 @@ pub fn int(n: u64) -> String {
     }
     out
 }
+
+/// Every outcome with its column heading, in report order (both formats).
+pub(crate) const OUTCOMES: [(AttemptOutcome, &str); 7] = [
+    (AttemptOutcome::Pass, "pass"),
+    (AttemptOutcome::Fail, "fail"),
+    (AttemptOutcome::Timeout, "timeout"),
+    (AttemptOutcome::TurnLimit, "turn limit"),
+    (AttemptOutcome::ContextExhausted, "context exhausted"),
+    (AttemptOutcome::ProviderError, "provider error"),
+    (AttemptOutcome::HarnessError, "harness error"),
+];
 
 #[cfg(test)]
 #[path = "tests.rs"]
